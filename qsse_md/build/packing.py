@@ -1,0 +1,99 @@
+"""Initial boxes packed with PACKMOL.
+
+PACKMOL: Martínez, Andrade, Birgin & Martínez 2009, DOI 10.1002/jcc.21224. The binary
+ships in the ``packmol`` pip package. Molecules are packed inside a cube shrunk by half
+the tolerance on every face, so periodic images keep the tolerance distance too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qsse_md.build.molecules import MoleculeType
+
+
+class PackingError(RuntimeError):
+    """PACKMOL could not place the molecules."""
+
+
+def packmol_binary() -> str:
+    """Path of the PACKMOL executable."""
+    path = shutil.which("packmol")
+    if path is None:
+        try:
+            import packmol
+
+            path = shutil.which("packmol", path=str(Path(packmol.__file__).parent))
+        except ImportError:
+            path = None
+    if path is None:
+        raise FileNotFoundError("PACKMOL not found; install it with: pip install packmol")
+    return path
+
+
+def pack_box(molecule_types: Sequence[MoleculeType], counts: Sequence[int],
+             box_edge_angstrom: float, tolerance_angstrom: float = 2.0, seed: int = 0,
+             timeout_s: float = 1800.0) -> np.ndarray:
+    """Pack ``counts[i]`` copies of each molecule type into a cube; return coordinates in Å.
+
+    Parameters
+    ----------
+    molecule_types : sequence of MoleculeType
+    counts : sequence of int
+        Copies of each molecule type.
+    box_edge_angstrom : float
+        Cube edge in Å.
+    tolerance_angstrom : float
+        Minimum distance between atoms of different molecules, in Å.
+    seed : int
+        PACKMOL random seed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_atoms, 3)
+        Coordinates in Å, molecule types in order, copies in order, atoms in topology order.
+    """
+    largest = max(np.ptp(m.coordinates_angstrom, axis=0).max() if m.mol.GetNumAtoms() > 1
+                  else 0.0 for m, n in zip(molecule_types, counts) if n > 0)
+    inner = box_edge_angstrom - tolerance_angstrom
+    if largest + tolerance_angstrom > inner:
+        raise ValueError(f"box edge {box_edge_angstrom:.1f} Å is too small for a molecule "
+                         f"{largest:.1f} Å long; lower the density or add molecules")
+    low, high = tolerance_angstrom / 2, box_edge_angstrom - tolerance_angstrom / 2
+    lines = [f"tolerance {tolerance_angstrom}", f"seed {seed}", "filetype xyz",
+             "output packed.xyz", "nloop 200"]
+    with tempfile.TemporaryDirectory(prefix="qsse_packmol_") as tmp:
+        work = Path(tmp)
+        for index, (molecule, count) in enumerate(zip(molecule_types, counts)):
+            if count == 0:
+                continue
+            _write_xyz(work / f"m{index}.xyz", molecule)
+            lines += [f"structure m{index}.xyz", f"  number {count}",
+                      f"  inside cube {low} {low} {low} {high - low}", "end structure"]
+        (work / "pack.inp").write_text("\n".join(lines) + "\n")
+        with open(work / "pack.inp") as stdin:
+            try:
+                result = subprocess.run([packmol_binary()], stdin=stdin, cwd=work,
+                                        capture_output=True, text=True, timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                raise PackingError(f"PACKMOL did not finish in {timeout_s:.0f} s; lower the "
+                                   "density or the molecule counts") from None
+        output = work / "packed.xyz"
+        if result.returncode != 0 or not output.is_file() or "Success!" not in result.stdout:
+            raise PackingError("PACKMOL could not pack the box at this density; lower "
+                               "density_g_per_cm3 or raise the tolerance budget "
+                               f"(last output: {result.stdout.strip().splitlines()[-1:]})")
+        return np.loadtxt(output, skiprows=2, usecols=(1, 2, 3), ndmin=2)
+
+
+def _write_xyz(path: Path, molecule: MoleculeType) -> None:
+    symbols = [molecule.mol.GetAtomWithIdx(int(i)).GetSymbol() for i in molecule.atom_order]
+    xyz = molecule.coordinates_angstrom
+    rows = [f"{s} {x:.4f} {y:.4f} {z:.4f}" for s, (x, y, z) in zip(symbols, xyz)]
+    path.write_text(f"{len(rows)}\n{molecule.name}\n" + "\n".join(rows) + "\n")

@@ -1,0 +1,109 @@
+"""OpenMM System assembly from residue templates, with a zero-charge check and minimisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import openmm
+from openmm import app, unit
+
+CONSTRAINTS = {"none": None, "hbonds": app.HBonds, "allbonds": app.AllBonds,
+               "hangles": app.HAngles}
+
+
+@dataclass(frozen=True)
+class SystemOptions:
+    """Options for :func:`create_system`.
+
+    Attributes
+    ----------
+    nonbonded_cutoff_nm : float
+        Real-space cutoff for Lennard-Jones and PME, in nm.
+    ewald_error_tolerance : float
+        PME relative error tolerance (dimensionless).
+    constraints : str
+        "none", "hbonds", "allbonds" or "hangles".
+    hydrogen_mass_amu : float or None
+        Repartitioned hydrogen mass in Da (e.g. 3.0 for a 4 fs step), or None.
+    dispersion_correction : bool
+        Long-range isotropic Lennard-Jones correction.
+    """
+
+    nonbonded_cutoff_nm: float = 1.0
+    ewald_error_tolerance: float = 5e-4
+    constraints: str = "hbonds"
+    hydrogen_mass_amu: float | None = None
+    dispersion_correction: bool = True
+
+    def __post_init__(self):
+        if self.constraints.lower() not in CONSTRAINTS:
+            raise ValueError(f"unknown constraints '{self.constraints}': use one of "
+                             f"{', '.join(CONSTRAINTS)}")
+        if self.nonbonded_cutoff_nm <= 0:
+            raise ValueError("nonbonded_cutoff_nm must be positive (typical: 1.0)")
+
+
+def create_system(topology: app.Topology, forcefield_files: Sequence[Path],
+                  options: SystemOptions = SystemOptions()) -> openmm.System:
+    """Parameterise ``topology`` with the ffxml files; fail unless the net charge is zero.
+
+    Raises
+    ------
+    ValueError
+        If the cutoff exceeds half the box edge, a residue matches no template, or the
+        total charge is not zero within 1e-6 e.
+    """
+    edge_nm = topology.getUnitCellDimensions().value_in_unit(unit.nanometer)
+    if options.nonbonded_cutoff_nm > min(edge_nm) / 2:
+        raise ValueError(f"nonbonded cutoff {options.nonbonded_cutoff_nm} nm exceeds half the "
+                         f"box edge ({min(edge_nm) / 2:.2f} nm); use more molecules or a "
+                         "shorter cutoff")
+    forcefield = app.ForceField(*[str(f) for f in forcefield_files])
+    kwargs = {}
+    if options.hydrogen_mass_amu is not None:
+        kwargs["hydrogenMass"] = options.hydrogen_mass_amu * unit.amu
+    try:
+        system = forcefield.createSystem(
+            topology, nonbondedMethod=app.PME,
+            nonbondedCutoff=options.nonbonded_cutoff_nm * unit.nanometer,
+            constraints=CONSTRAINTS[options.constraints.lower()],
+            rigidWater=False, ewaldErrorTolerance=options.ewald_error_tolerance, **kwargs)
+    except ValueError as error:
+        raise ValueError(f"force-field assignment failed: {str(error).splitlines()[0]}") from None
+    for force in system.getForces():
+        if isinstance(force, openmm.NonbondedForce):
+            force.setUseDispersionCorrection(options.dispersion_correction)
+    total = total_charge_e(system)
+    if abs(total) > 1e-6:
+        raise ValueError(f"the box has net charge {total:+.6f} e; it must be exactly zero: "
+                         "balance the salt ions or fix the species charges")
+    return system
+
+
+def total_charge_e(system: openmm.System) -> float:
+    """Sum of NonbondedForce partial charges in e."""
+    force = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    return float(sum(force.getParticleParameters(i)[0].value_in_unit(unit.elementary_charge)
+                     for i in range(force.getNumParticles())))
+
+
+def minimise(topology: app.Topology, system: openmm.System, positions_angstrom: np.ndarray,
+             tolerance_kj_mol_nm: float = 10.0, max_iterations: int = 0,
+             platform: str = "CPU") -> tuple[np.ndarray, float, float]:
+    """Minimise the energy with L-BFGS; return positions (Å) and energies before/after (kJ/mol)."""
+    integrator = openmm.VerletIntegrator(0.001)
+    context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName(platform))
+    context.setPositions(positions_angstrom * 0.1)
+    before = context.getState(getEnergy=True).getPotentialEnergy()
+    openmm.LocalEnergyMinimizer.minimize(
+        context, tolerance_kj_mol_nm * unit.kilojoule_per_mole / unit.nanometer, max_iterations)
+    state = context.getState(getEnergy=True, getPositions=True)
+    after = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+    if not np.isfinite(after):
+        raise ValueError("energy minimisation produced a non-finite energy; check the packing "
+                         "density and the force-field files")
+    positions = state.getPositions(asNumpy=True).value_in_unit(unit.angstrom)
+    return positions, before.value_in_unit(unit.kilojoule_per_mole), after

@@ -1,0 +1,51 @@
+"""Reproducible 3D conformers: ETKDG v3 embedding followed by force-field relaxation.
+
+ETKDG: Riniker & Landrum 2015, DOI 10.1021/acs.jcim.5b00654 (v3: Wang et al. 2020,
+DOI 10.1021/acs.jcim.0c00025). Relaxation with MMFF94 (Halgren 1996,
+DOI 10.1002/(SICI)1096-987X(199604)17:5/6<490::AID-JCC1>3.0.CO;2-P) where it has
+parameters, else UFF (Rappé et al. 1992, DOI 10.1021/ja00051a040), else the ETKDG
+geometry is kept (e.g. PF6-, which neither types; MD minimisation relaxes it).
+"""
+
+from __future__ import annotations
+
+from rdkit import Chem, RDLogger
+from rdkit.Chem import AllChem
+
+
+def embed(mol: Chem.Mol, seed: int = 0, max_iterations: int = 2000) -> Chem.Mol:
+    """Return a copy of ``mol`` (explicit H) with one relaxed conformer, coordinates in Å.
+
+    Parameters
+    ----------
+    mol : rdkit.Chem.Mol
+        Molecule with explicit hydrogens; stereo tags are enforced.
+    seed : int
+        Random seed; the same seed gives the same coordinates.
+    max_iterations : int
+        Maximum force-field relaxation steps.
+    """
+    conformer_mol = Chem.Mol(mol)
+    conformer_mol.RemoveAllConformers()
+    if conformer_mol.GetNumAtoms() == 1:
+        conformer = Chem.Conformer(1)
+        conformer_mol.AddConformer(conformer, assignId=True)
+        return conformer_mol
+    params = AllChem.ETKDGv3()
+    params.randomSeed = int(seed)
+    params.enforceChirality = True
+    if AllChem.EmbedMolecule(conformer_mol, params) != 0:
+        params.useRandomCoords = True
+        if AllChem.EmbedMolecule(conformer_mol, params) != 0:
+            raise ValueError(f"RDKit could not embed {Chem.MolToSmiles(Chem.RemoveHs(mol))} "
+                             "in 3D; check its stereochemistry or give a simpler molecule")
+    logger = RDLogger.logger()
+    logger.setLevel(RDLogger.CRITICAL)
+    try:
+        if AllChem.MMFFHasAllMoleculeParams(conformer_mol):
+            AllChem.MMFFOptimizeMolecule(conformer_mol, maxIters=max_iterations)
+        elif AllChem.UFFHasAllMoleculeParams(conformer_mol):
+            AllChem.UFFOptimizeMolecule(conformer_mol, maxIters=max_iterations)
+    finally:
+        logger.setLevel(RDLogger.WARNING)
+    return conformer_mol
