@@ -59,10 +59,10 @@ def pack_box(molecule_types: Sequence[MoleculeType], counts: Sequence[int],
     numpy.ndarray, shape (n_atoms, 3)
         Coordinates in Å, molecule types in order, copies in order, atoms in topology order.
     """
-    largest = max(np.ptp(m.coordinates_angstrom, axis=0).max() if m.mol.GetNumAtoms() > 1
-                  else 0.0 for m, n in zip(molecule_types, counts) if n > 0)
-    inner = box_edge_angstrom - tolerance_angstrom
-    if largest + tolerance_angstrom > inner:
+    largest = max(_longest_distance_angstrom(m.coordinates_angstrom)
+                  for m, n in zip(molecule_types, counts) if n > 0)
+    span = box_edge_angstrom - tolerance_angstrom
+    if largest > span * np.sqrt(3.0):
         raise ValueError(f"box edge {box_edge_angstrom:.1f} Å is too small for a molecule "
                          f"{largest:.1f} Å long; lower the density or add molecules")
     low, high = tolerance_angstrom / 2, box_edge_angstrom - tolerance_angstrom / 2
@@ -90,6 +90,10 @@ def pack_box(molecule_types: Sequence[MoleculeType], counts: Sequence[int],
                                "density_g_per_cm3 or raise the tolerance budget "
                                f"(last output: {result.stdout.strip().splitlines()[-1:]})")
         return np.loadtxt(output, skiprows=2, usecols=(1, 2, 3), ndmin=2)
+
+
+def _longest_distance_angstrom(xyz: np.ndarray) -> float:
+    return float(np.sqrt(((xyz[:, None, :] - xyz[None, :, :]) ** 2).sum(-1)).max())
 
 
 def _write_xyz(path: Path, molecule: MoleculeType) -> None:

@@ -9,7 +9,7 @@ geometry is kept (e.g. PF6-, which neither types; MD minimisation relaxes it).
 
 from __future__ import annotations
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem, rdBase
 from rdkit.Chem import AllChem
 
 
@@ -39,13 +39,12 @@ def embed(mol: Chem.Mol, seed: int = 0, max_iterations: int = 2000) -> Chem.Mol:
         if AllChem.EmbedMolecule(conformer_mol, params) != 0:
             raise ValueError(f"RDKit could not embed {Chem.MolToSmiles(Chem.RemoveHs(mol))} "
                              "in 3D; check its stereochemistry or give a simpler molecule")
-    logger = RDLogger.logger()
-    logger.setLevel(RDLogger.CRITICAL)
+    log_block = rdBase.BlockLogs()
     try:
         if AllChem.MMFFHasAllMoleculeParams(conformer_mol):
             AllChem.MMFFOptimizeMolecule(conformer_mol, maxIters=max_iterations)
         elif AllChem.UFFHasAllMoleculeParams(conformer_mol):
             AllChem.UFFOptimizeMolecule(conformer_mol, maxIters=max_iterations)
     finally:
-        logger.setLevel(RDLogger.WARNING)
+        del log_block
     return conformer_mol

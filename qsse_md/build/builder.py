@@ -1,0 +1,198 @@
+"""Recipe -> composition -> molecules -> PACKMOL box -> OpenMM System -> minimised, on disk.
+
+The output folder is written under a temporary name and renamed at the end, so a failed
+build leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import openmm
+from openmm import app, unit
+
+from qsse_md import __version__
+from qsse_md.build.composition import Component, resolve
+from qsse_md.build.molecules import (MoleculeType, build_topology, polymer_molecule,
+                                     small_molecule)
+from qsse_md.build.packing import pack_box
+from qsse_md.build.recipe import Recipe
+from qsse_md.build.system import create_system, minimise, total_charge_e
+from qsse_md.chem.polymer import build_segment
+from qsse_md.chem.species import get_species
+from qsse_md.forcefield.ions import ion_ffxml
+from qsse_md.forcefield.library import species_ffxml
+from qsse_md.resources import forcefields_dir
+from qsse_md.units import density_g_per_cm3, volume_angstrom3_for_density
+
+log = logging.getLogger(__name__)
+ION_FFXML_NAMES = {"Li+": "LI", "PF6-": "PF6", "TFSI-": "TFSI"}
+
+
+def components_and_molecules(recipe: Recipe) -> tuple[dict[str, Component], dict]:
+    """Composition components and a factory of molecule types for every recipe name."""
+    components, makers = {}, {}
+    for name, spec in recipe.polymers.items():
+        segment = build_segment(spec.monomers, spec.n_units, spec.sequence, spec.ratio,
+                                spec.tacticity, spec.caps, recipe.seed)
+        components[name] = Component(name, "polymer", _mass(segment.mol),
+                                     segment.mol.GetNumAtoms(), repeat_units=spec.n_units)
+        makers[name] = [lambda n=name, s=segment: polymer_molecule(n, s, recipe.seed)]
+    for name in _composition_names(recipe):
+        if name in components:
+            continue
+        species = get_species(name)
+        if species.kind == "salt":
+            ions = [get_species(ion) for ion in species.ions]
+            cations = sum(1 for ion in ions if ion.charge_e > 0)
+            components[name] = Component(name, "salt", species.molar_mass_g_per_mol,
+                                         species.atom_count, cations=cations)
+            makers[name] = [lambda i=ion: small_molecule(i.name, i, recipe.seed) for ion in ions]
+        elif species.kind in ("solvent", "monomer"):
+            components[name] = Component(name, "solvent", species.molar_mass_g_per_mol,
+                                         species.atom_count, species.density_g_per_cm3)
+            makers[name] = [lambda s=species: small_molecule(s.name, s, recipe.seed)]
+        else:
+            raise ValueError(f"composition names the ion '{name}'; name its salt instead "
+                             "(LiPF6 or LiTFSI) so the box stays neutral")
+    return components, makers
+
+
+def build_system(recipe: Recipe, out_dir: Path) -> dict:
+    """Build ``recipe`` into ``out_dir``; return the build record (also ``build.json``).
+
+    Writes ``topology.pdb`` and ``topology.cif`` (minimised coordinates), ``system.xml``
+    (serialized OpenMM System), ``forcefield/*.xml`` (the exact files used),
+    ``recipe.json`` and ``build.json``.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(f"output folder {out_dir} exists and is not empty; choose "
+                              "another --out or remove it")
+    started = time.perf_counter()
+    components, makers = components_and_molecules(recipe)
+    resolved = resolve(recipe.composition, components)
+    log.info("composition resolved: %s", resolved.counts)
+    molecules: list[MoleculeType] = []
+    counts: list[int] = []
+    for name, count in _packing_order(resolved.counts, components):
+        for make in makers[name]:
+            molecules.append(make())
+            counts.append(count)
+    mass = resolved.total_mass_g_per_mol
+    edge = volume_angstrom3_for_density(mass, recipe.density_g_per_cm3) ** (1.0 / 3.0)
+    log.info("packing %d atoms into a %.2f Å cube", resolved.total_atoms, edge)
+    positions = pack_box(molecules, counts, edge, recipe.tolerance_angstrom, recipe.seed)
+    packed_s = time.perf_counter() - started
+    topology = build_topology(molecules, counts, edge)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        ff_files = _collect_forcefields(molecules, recipe, staging / "forcefield")
+        system = create_system(topology, ff_files, recipe.system)
+        log.info("minimising %d atoms", system.getNumParticles())
+        minimised, e_before, e_after = minimise(
+            topology, system, positions, recipe.minimize_tolerance_kj_mol_nm,
+            recipe.minimize_max_iterations)
+        record = _write_outputs(staging, recipe, resolved, topology, system, minimised,
+                                ff_files, edge, e_before, e_after,
+                                packed_s, time.perf_counter() - started)
+        if out_dir.exists():
+            out_dir.rmdir()
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return record
+
+
+def _composition_names(recipe: Recipe) -> list[str]:
+    spec = recipe.composition
+    if hasattr(spec, "counts"):
+        return list(spec.counts)
+    names = []
+    for role in ("polymer", "solvent", "salt"):
+        parts = getattr(spec, role, None)
+        names += [parts] if isinstance(parts, str) else list(parts or [])
+    anchor = getattr(spec, "anchor", None)
+    return names + ([anchor.quantity] if anchor and anchor.quantity in recipe.polymers else [])
+
+
+def _packing_order(counts: dict[str, int], components: dict[str, Component]):
+    rank = {"polymer": 0, "solvent": 1, "salt": 2}
+    return sorted(((n, c) for n, c in counts.items() if c > 0),
+                  key=lambda item: rank[components[item[0]].role])
+
+
+def _collect_forcefields(molecules, recipe: Recipe, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True)
+    sources = {"gaff2.xml": forcefields_dir() / "gaff2.xml"}
+    for molecule in molecules:
+        for species in molecule.species:
+            if species.kind == "ion":
+                target = folder / f"{ION_FFXML_NAMES[species.name]}.xml"
+                target.write_text(ion_ffxml(ION_FFXML_NAMES[species.name],
+                                            recipe.ion_charge_scale, recipe.li_model))
+            else:
+                source = species_ffxml(species)
+                sources[f"{species.name.replace('/', '_')}.xml"] = source
+    for name, source in sources.items():
+        shutil.copyfile(source, folder / name)
+    return sorted(folder.glob("*.xml"))
+
+
+def _write_outputs(folder, recipe, resolved, topology, system, positions_angstrom, ff_files,
+                   edge_angstrom, e_before, e_after, packed_s, total_s) -> dict:
+    positions = positions_angstrom * unit.angstrom
+    with open(folder / "topology.pdb", "w") as handle:
+        app.PDBFile.writeFile(topology, positions, handle, keepIds=False)
+    with open(folder / "topology.cif", "w") as handle:
+        app.PDBxFile.writeFile(topology, positions, handle)
+    (folder / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
+    mass = resolved.total_mass_g_per_mol
+    record = {
+        "name": recipe.name,
+        "description": recipe.description,
+        "species_counts": resolved.counts,
+        "composition_report": [asdict(row) for row in resolved.report],
+        "residue_counts": _residue_counts(topology),
+        "atoms": topology.getNumAtoms(),
+        "box_edge_nm": edge_angstrom / 10.0,
+        "density_g_per_cm3": density_g_per_cm3(mass, edge_angstrom ** 3),
+        "total_mass_g_per_mol": mass,
+        "total_charge_e": round(total_charge_e(system), 9) + 0.0,
+        "ion_charge_scale": recipe.ion_charge_scale,
+        "li_model": recipe.li_model,
+        "system_options": asdict(recipe.system),
+        "potential_energy_kj_per_mol": {"packed": e_before, "minimised": e_after},
+        "seeds": {"recipe": recipe.seed, "packmol": recipe.seed, "conformers": recipe.seed},
+        "forcefield_files": {f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+                             for f in ff_files},
+        "timings_s": {"until_packed": round(packed_s, 2), "total": round(total_s, 2)},
+        "qsse_md_version": __version__,
+        "openmm_version": openmm.__version__,
+    }
+    (folder / "recipe.json").write_text(json.dumps(recipe.source, indent=2, default=str) + "\n")
+    (folder / "build.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def _residue_counts(topology) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for residue in topology.residues():
+        counts[residue.name] = counts.get(residue.name, 0) + 1
+    return counts
+
+
+def _mass(mol) -> float:
+    from rdkit.Chem import Descriptors
+
+    return Descriptors.MolWt(mol)

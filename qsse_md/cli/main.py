@@ -1,0 +1,145 @@
+"""The ``qsse-md`` command line: thin commands over library functions.
+
+Expected mistakes (bad input, missing files, failed packing) print one line
+``qsse-md: error: ...`` and exit with code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _species_list(args) -> None:
+    from qsse_md.chem.species import list_species
+
+    print(f"{'name':9s} {'kind':8s} {'res':4s} {'formula':14s} {'M (g/mol)':>10s} "
+          f"{'q (e)':>6s}  SMILES")
+    for species in list_species(args.kind):
+        print(f"{species.name:9s} {species.kind:8s} {species.residue_name:4s} "
+              f"{species.formula:14s} {species.molar_mass_g_per_mol:10.3f} "
+              f"{species.charge_e:+6d}  {species.smiles}")
+
+
+def _species_show(args) -> None:
+    from qsse_md.chem.species import get_species
+
+    species = get_species(args.name)
+    record = {
+        "name": species.name, "kind": species.kind, "description": species.description,
+        "smiles": species.smiles, "canonical_smiles": species.canonical_smiles,
+        "formula": species.formula,
+        "molar_mass_g_per_mol": round(species.molar_mass_g_per_mol, 4),
+        "charge_e": species.charge_e, "atoms": species.atom_count,
+        "residue_name": species.residue_name,
+        "density_g_per_cm3": species.density_g_per_cm3, "ions": list(species.ions),
+    }
+    for key, value in record.items():
+        if value not in (None, [], ""):
+            print(f"{key:22s} {value}")
+
+
+def _build(args) -> None:
+    from qsse_md.build.builder import build_system
+    from qsse_md.build.recipe import load_recipe
+
+    record = build_system(load_recipe(_recipe_path(args.recipe)), Path(args.out))
+    _print_summary(record, Path(args.out))
+
+
+def _demo(args) -> None:
+    from qsse_md.build.builder import build_system
+    from qsse_md.build.recipe import load_recipe
+    from qsse_md.resources import systems_dir
+
+    out = Path(args.out)
+    record = build_system(load_recipe(systems_dir() / "demo.toml"), out)
+    _print_summary(record, out)
+
+
+def _systems(args) -> None:
+    from qsse_md.build.recipe import load_recipe
+    from qsse_md.resources import systems_dir
+
+    for path in sorted(systems_dir().glob("*.toml")):
+        try:
+            recipe = load_recipe(path)
+        except ValueError:
+            continue
+        print(f"{path.stem:14s} {recipe.description}")
+
+
+def _recipe_path(text: str) -> Path:
+    from qsse_md.resources import systems_dir
+
+    path = Path(text)
+    if not path.exists() and (systems_dir() / f"{text}.toml").is_file():
+        return systems_dir() / f"{text}.toml"
+    return path
+
+
+def _print_summary(record: dict, out: Path) -> None:
+    print(f"built {record['name']} in {out}/")
+    print(f"  species   {json.dumps(record['species_counts'])}")
+    print(f"  atoms     {record['atoms']}")
+    print(f"  box edge  {record['box_edge_nm']:.3f} nm")
+    print(f"  density   {record['density_g_per_cm3']:.3f} g/cm3 (packing)")
+    print(f"  charge    {record['total_charge_e']:+.6f} e")
+    energies = record["potential_energy_kj_per_mol"]
+    print(f"  energy    {energies['packed']:.1f} -> {energies['minimised']:.1f} kJ/mol "
+          "(packed -> minimised)")
+    print(f"  time      {record['timings_s']['total']:.1f} s")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``qsse-md``."""
+    parser = argparse.ArgumentParser(prog="qsse-md", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    species = commands.add_parser("species", help="the species registry")
+    species_commands = species.add_subparsers(dest="species_command", required=True)
+    listing = species_commands.add_parser("list", help="list registry species")
+    listing.add_argument("--kind", choices=["monomer", "solvent", "ion", "salt"])
+    listing.set_defaults(func=_species_list)
+    show = species_commands.add_parser("show", help="show one species (name or SMILES)")
+    show.add_argument("name")
+    show.set_defaults(func=_species_show)
+
+    build = commands.add_parser("build", help="build a recipe into a minimised OpenMM box")
+    build.add_argument("recipe", help="recipe TOML file, or the name of a shipped one")
+    build.add_argument("--out", required=True, help="output folder (must not exist)")
+    build.set_defaults(func=_build)
+
+    demo = commands.add_parser("demo", help="build and minimise the built-in default box")
+    demo.add_argument("--out", default="qsse_demo", help="output folder (default qsse_demo)")
+    demo.set_defaults(func=_demo)
+
+    systems = commands.add_parser("systems", help="list the shipped system recipes")
+    systems.set_defaults(func=_systems)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qsse-md`` console script; returns the exit code."""
+    from qsse_md.build.packing import PackingError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, FileExistsError, PackingError) as error:
+        print(f"qsse-md: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
