@@ -49,7 +49,7 @@ def vinyl_site(monomer: Chem.Mol, name: str = "monomer") -> VinylSite:
             f"monomer '{name}' has {len(double_bonds)} polymerisable C=C bonds; a vinyl "
             "monomer for a linear segment needs exactly one (use a mono-functional acrylate)")
     first, second = double_bonds[0].GetBeginAtom(), double_bonds[0].GetEndAtom()
-    if second.GetTotalNumHs() > first.GetTotalNumHs():
+    if second.GetTotalNumHs(includeNeighbors=True) > first.GetTotalNumHs(includeNeighbors=True):
         first, second = second, first
     return VinylSite(alpha=first.GetIdx(), beta=second.GetIdx())
 

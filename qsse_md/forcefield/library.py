@@ -77,7 +77,8 @@ def parameterise(species: Species, charge_method: str, path: Path, seed: int = 0
     charge_method : {"am1bcc", "resp"}
         AM1-BCC through sqm, or two-stage RESP on a pyscf HF/6-31G* potential.
     path : Path
-        Output ffxml; a ``.json`` provenance record is written beside it.
+        Output ffxml; the parmchk2 ``.frcmod`` it includes and a ``.json`` provenance
+        record are written beside it.
     seed : int
         Conformer seed.
     """
@@ -131,6 +132,7 @@ def parameterise(species: Species, charge_method: str, path: Path, seed: int = 0
         "date": date.today().isoformat(),
     }
     write_species_ffxml(path, residues, typing.frcmod, provenance)
+    path.with_suffix(".frcmod").write_text(typing.frcmod)
     path.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
     return provenance
 
