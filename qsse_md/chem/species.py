@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from rdkit import Chem
+from rdkit import Chem, rdBase
 from rdkit.Chem import Descriptors, rdMolDescriptors
 
 SpeciesKind = Literal["monomer", "solvent", "ion", "salt"]
@@ -82,7 +82,9 @@ def parse_smiles(smiles: str) -> Chem.Mol:
     """Parse ``smiles`` with RDKit, raising a one-line ValueError when it is not valid."""
     if not isinstance(smiles, str) or not smiles.strip():
         raise ValueError("empty SMILES: give a molecule such as 'O=C1OCCO1' (EC)")
+    log_block = rdBase.BlockLogs()
     mol = Chem.MolFromSmiles(smiles, sanitize=True)
+    del log_block
     if mol is None:
         raise ValueError(f"invalid SMILES '{smiles}': RDKit cannot parse it; check brackets, "
                          "ring closures and valences")
