@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import shutil
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +26,7 @@ from qsse_md.build.recipe import Recipe
 from qsse_md.build.system import create_system, minimise, total_charge_e
 from qsse_md.chem.polymer import build_segment
 from qsse_md.chem.species import get_species
+from qsse_md.fileio import check_new_output_dir, staged_output_dir
 from qsse_md.forcefield.ions import ion_ffxml
 from qsse_md.forcefield.library import species_ffxml
 from qsse_md.resources import forcefields_dir
@@ -72,10 +72,7 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
     (serialized OpenMM System), ``forcefield/*.xml`` (the exact files used),
     ``recipe.json`` and ``build.json``.
     """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise FileExistsError(f"output folder {out_dir} exists and is not empty; choose "
-                              "another --out or remove it")
+    out_dir = check_new_output_dir(out_dir)
     started = time.perf_counter()
     components, makers = components_and_molecules(recipe)
     resolved = resolve(recipe.composition, components)
@@ -93,25 +90,16 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
     packed_s = time.perf_counter() - started
     topology = build_topology(molecules, counts, edge)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_output_dir(out_dir) as staging:
         ff_files = _collect_forcefields(molecules, recipe, staging / "forcefield")
         system = create_system(topology, ff_files, recipe.system)
         log.info("minimising %d atoms", system.getNumParticles())
         minimised, e_before, e_after = minimise(
             topology, system, positions, recipe.minimize_tolerance_kj_mol_nm,
             recipe.minimize_max_iterations)
-        record = _write_outputs(staging, recipe, resolved, topology, system, minimised,
-                                ff_files, edge, e_before, e_after,
-                                packed_s, time.perf_counter() - started)
-        if out_dir.exists():
-            out_dir.rmdir()
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return record
+        return _write_outputs(staging, recipe, resolved, topology, system, minimised,
+                              ff_files, edge, e_before, e_after,
+                              packed_s, time.perf_counter() - started)
 
 
 def _composition_names(recipe: Recipe) -> list[str]:

@@ -86,10 +86,13 @@ def write_species_ffxml(path: Path, residues: Sequence[Residue], frcmod: str,
 
 def write_gaff2_ffxml(path: Path) -> None:
     """Convert AmberTools' gaff2.dat into an OpenMM ffxml file at ``path``."""
-    params = parmed.amber.AmberParameterSet(str(gaff2_dat()))
+    source = gaff2_dat()
+    params = parmed.amber.AmberParameterSet(str(source))
     params_omm = parmed.openmm.OpenMMParameterSet.from_parameterset(params)
-    _write(params_omm, path, {"Source": str(gaff2_dat().name),
-                              "Method": "ParmEd conversion of AmberTools gaff2.dat"})
+    title = source.read_text(errors="replace").splitlines()[0].strip()
+    _write(params_omm, path, {"Source": f"AmberTools gaff2.dat: {title}",
+                              "Reference": "Wang et al. 2004, DOI 10.1002/jcc.20035 (GAFF)",
+                              "Method": f"ParmEd {parmed.__version__} conversion"})
 
 
 def _write(params_omm, path: Path, provenance: dict) -> None:

@@ -118,7 +118,8 @@ def parameterise(species: Species, charge_method: str, path: Path, seed: int = 0
         "canonical_smiles": species.canonical_smiles,
         "kind": species.kind,
         "atom_types": "GAFF2 (antechamber -at gaff2; parmchk2 -s 2)",
-        "charges": ("two-stage RESP, HF/6-31G* ESP (pyscf), MSK grid"
+        "charges": ("two-stage RESP, HF/6-31G* ESP (pyscf, 6D d shells, RI-JK "
+                    "def2-universal-JKFIT SCF), MSK grid"
                     if charge_method == "resp" else "AM1-BCC (sqm, no geometry optimisation)"),
         "fit_molecule": (f"methyl-capped {FIT_UNITS[charge_method]}-mer, each unit and cap "
                          "neutral" if species.kind == "monomer" else "the molecule"),
@@ -144,7 +145,7 @@ def _resp(mol, groups) -> np.ndarray:
     from rdkit import Chem
 
     total = Chem.GetFormalCharge(mol)
-    points, esp = esp_for_molecule(mol, total)
+    points, esp = esp_for_molecule(mol, total, density_fitting=True)
     return resp_charges(mol, points, esp, total,
                         charge_groups=[(tuple(int(i) for i in g), 0.0) for g in groups])
 

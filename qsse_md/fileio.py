@@ -1,0 +1,46 @@
+"""Atomic output: folders and files appear complete or not at all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def check_new_output_dir(out_dir: Path) -> Path:
+    """Return ``out_dir`` as a Path; raise FileExistsError if it exists and is not empty."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise FileExistsError(f"output folder {out_dir} exists and is not empty; choose "
+                              "another --out or remove it")
+    return out_dir
+
+
+@contextmanager
+def staged_output_dir(out_dir: Path) -> Iterator[Path]:
+    """Yield a hidden sibling folder that becomes ``out_dir`` only if the block succeeds.
+
+    On any exception the staging folder is removed and ``out_dir`` is left untouched.
+    """
+    out_dir = check_new_output_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield staging
+        if out_dir.exists():
+            out_dir.rmdir()
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
