@@ -27,9 +27,8 @@ def embed(mol: Chem.Mol, seed: int = 0, max_iterations: int = 2000) -> Chem.Mol:
     """
     conformer_mol = Chem.Mol(mol)
     conformer_mol.RemoveAllConformers()
-    if conformer_mol.GetNumAtoms() == 1:
-        conformer = Chem.Conformer(1)
-        conformer_mol.AddConformer(conformer, assignId=True)
+    if conformer_mol.GetNumAtoms() == 1 or _is_octahedral_ion(conformer_mol):
+        conformer_mol.AddConformer(_octahedron(conformer_mol), assignId=True)
         return conformer_mol
     params = AllChem.ETKDGv3()
     params.randomSeed = int(seed)
@@ -48,3 +47,24 @@ def embed(mol: Chem.Mol, seed: int = 0, max_iterations: int = 2000) -> Chem.Mol:
     finally:
         del log_block
     return conformer_mol
+
+
+# Ideal octahedral AX6 (PF6-): ETKDG has no octahedral geometry and embeds it distorted.
+OCTAHEDRAL_BOND_ANGSTROM = {"F": 1.606}
+
+
+def _is_octahedral_ion(mol: Chem.Mol) -> bool:
+    centre = max(mol.GetAtoms(), key=lambda a: a.GetDegree())
+    return centre.GetDegree() == 6 and mol.GetNumAtoms() == 7
+
+
+def _octahedron(mol: Chem.Mol) -> Chem.Conformer:
+    conformer = Chem.Conformer(mol.GetNumAtoms())
+    if mol.GetNumAtoms() == 1:
+        return conformer
+    centre = max(mol.GetAtoms(), key=lambda a: a.GetDegree())
+    directions = [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)]
+    for ligand, direction in zip(centre.GetNeighbors(), directions):
+        length = OCTAHEDRAL_BOND_ANGSTROM.get(ligand.GetSymbol(), 1.6)
+        conformer.SetAtomPosition(ligand.GetIdx(), [length * c for c in direction])
+    return conformer

@@ -31,8 +31,19 @@ class VinylSite:
     beta: int
 
 
+def monomer_graph(species: Species) -> Chem.Mol:
+    """Explicit-H, kekulized molecule of a monomer.
+
+    Kekulized because RDKit calls some monomer rings aromatic (vinylene carbonate), which
+    would hide their C=C.
+    """
+    mol = Chem.Mol(species.mol)
+    Chem.Kekulize(mol, clearAromaticFlags=True)
+    return mol
+
+
 def vinyl_site(monomer: Chem.Mol, name: str = "monomer") -> VinylSite:
-    """Find the single polymerisable C=C of ``monomer`` (explicit-H RDKit molecule).
+    """Find the single polymerisable C=C of ``monomer`` (explicit-H, kekulized RDKit molecule).
 
     Raises
     ------
@@ -177,7 +188,8 @@ def build_segment(
         raise ValueError(f"unknown tacticity '{tacticity}': use atactic, isotactic or "
                          "syndiotactic")
     species = {name: get_species(name) for name in names}
-    sites = {name: vinyl_site(sp.mol, sp.name) for name, sp in species.items()}
+    graphs = {name: monomer_graph(sp) for name, sp in species.items()}
+    sites = {name: vinyl_site(graphs[name], sp.name) for name, sp in species.items()}
     order = monomer_sequence(names, n_units, sequence, ratio, seed)
 
     rw = Chem.RWMol()
@@ -186,7 +198,7 @@ def build_segment(
     atom_monomer_index: list[int] = []
     alphas, betas = [], []
     for unit, name in enumerate(order):
-        monomer, site = species[name].mol, sites[name]
+        monomer, site = graphs[name], sites[name]
         offset = rw.GetNumAtoms()
         for atom in monomer.GetAtoms():
             new = Chem.Atom(atom.GetAtomicNum())

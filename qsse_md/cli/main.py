@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from qsse_md.cli.export import add_export_parser
+
 EXIT_USAGE = 2
 
 
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     systems = commands.add_parser("systems", help="list the shipped system recipes")
     systems.set_defaults(func=_systems)
+    add_export_parser(commands)
     return parser
 
 

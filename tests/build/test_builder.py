@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import openmm
 import pytest
 
@@ -28,6 +29,19 @@ def test_tiny_recipe_builds_a_neutral_minimised_box(tmp_path):
     system = openmm.XmlSerializer.deserialize((out / "system.xml").read_text())
     assert system.getNumParticles() == record["atoms"]
     assert not list(tmp_path.glob(".tiny.*")), "staging folder left behind"
+    _assert_pf6_octahedral(out / "topology.pdb")
+
+
+def _assert_pf6_octahedral(pdb):
+    import MDAnalysis as mda
+
+    universe = mda.Universe(str(pdb))
+    for ion in universe.select_atoms("resname PF6").residues:
+        phosphorus = ion.atoms.select_atoms("element P").positions[0]
+        bonds = ion.atoms.select_atoms("element F").positions - phosphorus
+        unit = bonds / np.linalg.norm(bonds, axis=1)[:, None]
+        angles = np.degrees(np.arccos(np.clip(unit @ unit.T, -1, 1)))[np.triu_indices(6, 1)]
+        assert (np.abs(angles - 90) < 15).sum() == 12 and (angles > 160).sum() == 3
 
 
 def test_new_monomer_smiles_goes_through_the_am1bcc_fast_path(tmp_path, monkeypatch):

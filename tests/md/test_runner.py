@@ -1,0 +1,255 @@
+import io
+import json
+import logging
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import MDAnalysis as mda
+import numpy as np
+import openmm
+import pytest
+
+from qsse_md.build.builder import build_system
+from qsse_md.build.recipe import load_recipe
+from qsse_md.md import stages
+from qsse_md.md.output import read_checkpoint, write_checkpoint
+from qsse_md.md.progress import Progress
+from qsse_md.md.protocol import dump_protocol, parse_protocol
+from qsse_md.md.runner import repartition_hydrogen_mass, run
+from qsse_md.resources import systems_dir
+
+REPORT_PS = 0.02
+KILL_PROTOCOL = {
+    "name": "kill", "seed": 3, "platform": "CPU", "checkpoint_interval_s": 0.3,
+    "stage": [
+        {"kind": "minimize", "max_iterations": 20},
+        {"kind": "nvt", "temperature_K": 298.0, "duration_ps": 2.0, "timestep_fs": 2.0,
+         "report_interval_ps": REPORT_PS},
+        {"kind": "ramp", "ensemble": "npt", "start_temperature_K": 298.0,
+         "end_temperature_K": 320.0, "duration_ps": 2.0, "timestep_fs": 2.0,
+         "report_interval_ps": REPORT_PS, "barostat_interval_steps": 10},
+    ]}
+SHORT_PROTOCOL = {
+    "name": "short", "seed": 5, "platform": "CPU", "checkpoint_interval_s": 1000.0,
+    "stage": [{"kind": "nvt", "temperature_K": 298.0, "duration_ps": 0.2, "timestep_fs": 2.0,
+               "report_interval_ps": REPORT_PS}]}
+CLI = ("import argparse, sys; from qsse_md.cli.run import add_run_parser; "
+       "parser = argparse.ArgumentParser(); add_run_parser(parser.add_subparsers()); "
+       "args = parser.parse_args(sys.argv[1:]); args.func(args)")
+DYNAMICS_STAGES = ("02_nvt", "03_ramp")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("build") / "tiny"
+    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plain") / "run"
+    shutil.copytree(built, folder)
+    run(folder, parse_protocol(KILL_PROTOCOL))
+    return folder
+
+
+def _fresh(built, tmp_path):
+    shutil.copytree(built, tmp_path / "run")
+    return tmp_path / "run"
+
+
+def _frames(folder, stage):
+    universe = mda.Universe(str(folder / "topology.pdb"),
+                            str(folder / "stages" / stage / "trajectory.xtc"))
+    return (np.array([ts.time for ts in universe.trajectory]),
+            np.array([ts.positions.copy() for ts in universe.trajectory]))
+
+
+def _log(folder, stage):
+    return np.genfromtxt(folder / "stages" / stage / "state.csv", delimiter=",", names=True)
+
+
+def _rows_written(folder):
+    return sum(max(len((folder / "stages" / s / "state.csv").read_text().splitlines()) - 1, 0)
+               for s in DYNAMICS_STAGES if (folder / "stages" / s / "state.csv").exists())
+
+
+def _run_and_kill(folder, protocol_file, after_rows, rng):
+    process = subprocess.Popen([sys.executable, "-c", CLI, "run", str(folder), "--protocol",
+                                str(protocol_file)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while _rows_written(folder) < after_rows and process.poll() is None:
+        assert time.monotonic() < deadline, "run made no progress"
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0.0, 0.05))
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate()
+    assert process.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+
+
+def test_sigkilled_run_resumes_to_exactly_the_uninterrupted_frames(built, uninterrupted,
+                                                                   tmp_path):
+    folder = _fresh(built, tmp_path)
+    protocol_file = tmp_path / "kill.toml"
+    dump_protocol(parse_protocol(KILL_PROTOCOL), protocol_file)
+    rng = random.Random(20261122)
+    _run_and_kill(folder, protocol_file, rng.randint(5, 90), rng)
+    _run_and_kill(folder, protocol_file, rng.randint(110, 190), rng)
+    finished = subprocess.run([sys.executable, "-c", CLI, "run", str(folder)],
+                              capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+
+    record = json.loads((folder / "run.json").read_text())
+    assert len(record["sessions"]) == 3
+    assert sum(len(record["stages"][s].get("resumes", [])) for s in DYNAMICS_STAGES) == 2
+    for stage in DYNAMICS_STAGES:
+        assert record["stages"][stage]["status"] == "done"
+        assert not (folder / "stages" / stage / "checkpoint.chk").exists()
+        times, positions = _frames(folder, stage)
+        ref_times, ref_positions = _frames(uninterrupted, stage)
+        assert len(times) == len(ref_times) == 100
+        np.testing.assert_allclose(times, ref_times, atol=1e-5)
+        np.testing.assert_allclose(np.diff(times), REPORT_PS, atol=1e-5)
+        log, ref_log = _log(folder, stage), _log(uninterrupted, stage)
+        np.testing.assert_array_equal(log["step"], ref_log["step"])
+        np.testing.assert_allclose(log["time_ps"], times, atol=1e-5)
+        typical_nm = np.abs(np.diff(ref_positions, axis=0)).max() / 10.0
+        for resume in record["stages"][stage].get("resumes", []):
+            frame = resume["frame"]
+            assert resume["time_ps"] == pytest.approx(frame * REPORT_PS)
+            if frame == 0 or frame == len(times):
+                continue
+            jump_nm = np.abs(positions[frame] - positions[frame - 1]).max() / 10.0
+            assert jump_nm < 1.5 * typical_nm, "first frame after resume does not continue"
+
+
+def test_finished_run_is_not_run_again(uninterrupted, tmp_path):
+    folder = tmp_path / "again"
+    shutil.copytree(uninterrupted, folder)
+    before = {p: p.stat().st_mtime_ns for p in (folder / "stages").rglob("*")}
+    record = run(folder)
+    assert len(record["sessions"]) == 2
+    assert {p: p.stat().st_mtime_ns for p in (folder / "stages").rglob("*")} == before
+
+
+def test_blow_up_rolls_back_and_halves_the_time_step(built, tmp_path, monkeypatch):
+    real_state_row = stages._state_row
+    calls = []
+
+    def explode_once(*args):
+        calls.append(1)
+        if len(calls) == 5:
+            raise stages._BlowUp("non-finite energy or coordinates")
+        return real_state_row(*args)
+
+    monkeypatch.setattr(stages, "_state_row", explode_once)
+    folder = _fresh(built, tmp_path)
+    record = run(folder, parse_protocol({**SHORT_PROTOCOL, "trajectory_format": "dcd"}))
+    entry = record["stages"]["01_nvt"]
+    assert (entry["retries"], entry["timestep_fs"], entry["frames"]) == (1, 1.0, 10)
+    universe = mda.Universe(str(folder / "topology.pdb"),
+                            str(folder / "stages/01_nvt/trajectory.dcd"))
+    assert len(universe.trajectory) == 10
+    log = _log(folder, "01_nvt")
+    np.testing.assert_allclose(log["time_ps"], REPORT_PS * np.arange(1, 11), atol=1e-6)
+    assert np.all(np.diff(log["step"]) == 20)
+
+
+def test_persistent_blow_up_fails_with_a_clear_message(built, tmp_path, monkeypatch):
+    def explode(*args):
+        raise stages._BlowUp("temperature ran away to 9999 K")
+
+    monkeypatch.setattr(stages, "_state_row", explode)
+    folder = _fresh(built, tmp_path)
+    with pytest.raises(stages.UnstableSimulationError, match="after 2 retries down to 0.5 fs"):
+        run(folder, parse_protocol({**SHORT_PROTOCOL, "max_retries": 2}))
+
+
+def test_hydrogen_mass_repartitioning_keeps_total_mass(built):
+    system = openmm.XmlSerializer.deserialize((built / "system.xml").read_text())
+    masses = lambda: np.array([system.getParticleMass(i)._value  # noqa: E731
+                               for i in range(system.getNumParticles())])
+    before = masses()
+    repartition_hydrogen_mass(system, 3.0)
+    after = masses()
+    assert after.sum() == pytest.approx(before.sum())
+    assert np.allclose(after[before < 1.5], 3.0)
+
+
+def test_missing_or_corrupt_run_folder_fails_clearly(built, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        run(tmp_path / "nowhere", "test")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="not a build folder"):
+        run(tmp_path / "empty", "test")
+    folder = _fresh(built, tmp_path)
+    (folder / "system.xml").write_text("<System><broken")
+    with pytest.raises(ValueError, match="corrupt system.xml"):
+        run(folder, "test")
+    assert not (folder / "run.json").exists()
+
+
+def test_corrupt_record_or_other_protocol_leaves_the_folder_alone(uninterrupted, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(uninterrupted, folder)
+    original = (folder / "run.json").read_text()
+    with pytest.raises(ValueError, match="started with protocol 'kill'"):
+        run(folder, "test")
+    assert (folder / "run.json").read_text() == original
+    (folder / "run.json").write_text(original[:100])
+    with pytest.raises(ValueError, match="run.json is corrupt"):
+        run(folder)
+    assert (folder / "run.json").read_text() == original[:100]
+
+
+def test_unavailable_platform_fails_before_writing(built, tmp_path):
+    available = {openmm.Platform.getPlatform(i).getName()
+                 for i in range(openmm.Platform.getNumPlatforms())}
+    missing = [name for name in ("CUDA", "OpenCL") if name not in available]
+    if not missing:
+        pytest.skip("every platform is available here")
+    folder = _fresh(built, tmp_path)
+    with pytest.raises(ValueError, match=f"platform '{missing[0]}' is not available"):
+        run(folder, parse_protocol(SHORT_PROTOCOL), platform=missing[0])
+    assert not (folder / "run.json").exists()
+
+
+def test_checkpoint_of_another_system_is_refused(built, uninterrupted, tmp_path):
+    folder = _fresh(built, tmp_path)
+    stage_dir = folder / "stages" / "01_nvt"
+    stage_dir.mkdir(parents=True)
+    state_xml = (uninterrupted / "stages/02_nvt/final_state.xml").read_text()
+    write_checkpoint(stage_dir / "checkpoint.chk", {"system_sha256": "0" * 64, "frames": 3},
+                     state_xml)
+    before = (stage_dir / "checkpoint.chk").read_bytes()
+    with pytest.raises(ValueError, match="written for a different system"):
+        run(folder, parse_protocol(SHORT_PROTOCOL))
+    assert (stage_dir / "checkpoint.chk").read_bytes() == before
+    assert not (folder / "run.json").exists()
+    (stage_dir / "checkpoint.chk").write_bytes(before[:50])
+    with pytest.raises(ValueError, match="is corrupt"):
+        read_checkpoint(stage_dir / "checkpoint.chk")
+
+
+def test_progress_logs_speed_and_eta_off_a_terminal(caplog):
+    progress = Progress("02_nvt", total_ps=10.0, log_interval_s=0.0)
+    with caplog.at_level(logging.INFO, logger="qsse_md.md.progress"):
+        progress.advance(2.0, speed_ns_per_day=86.4)
+    assert "02_nvt: 2.0/10.0 ps (20%), 86.40 ns/day, ETA 0:00:08" in caplog.text
+
+
+def test_progress_draws_a_bar_on_a_terminal(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    progress = Progress("02_nvt", total_ps=10.0)
+    progress.advance(2.0, speed_ns_per_day=86.4)
+    progress.close()
+    assert "86.4 ns/day, ETA 0:00:08" in sys.stderr.getvalue()
