@@ -86,9 +86,10 @@ def pack_box(molecule_types: Sequence[MoleculeType], counts: Sequence[int],
                                    "density or the molecule counts") from None
         output = work / "packed.xyz"
         if result.returncode != 0 or not output.is_file() or "Success!" not in result.stdout:
+            errors = [line.strip() for line in result.stdout.splitlines() if "ERROR" in line]
+            detail = f" (PACKMOL: {errors[0]})" if errors else ""
             raise PackingError("PACKMOL could not pack the box at this density; lower "
-                               "density_g_per_cm3 or raise the tolerance budget "
-                               f"(last output: {result.stdout.strip().splitlines()[-1:]})")
+                               f"density_g_per_cm3 or use more, smaller molecules{detail}")
         return np.loadtxt(output, skiprows=2, usecols=(1, 2, 3), ndmin=2)
 
 

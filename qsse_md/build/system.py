@@ -76,11 +76,32 @@ def create_system(topology: app.Topology, forcefield_files: Sequence[Path],
     for force in system.getForces():
         if isinstance(force, openmm.NonbondedForce):
             force.setUseDispersionCorrection(options.dispersion_correction)
+    if options.constraints.lower() in ("none", "hbonds"):
+        check_angle_coverage(topology, system)
     total = total_charge_e(system)
     if abs(total) > 1e-6:
         raise ValueError(f"the box has net charge {total:+.6f} e; it must be exactly zero: "
                          "balance the salt ions or fix the species charges")
     return system
+
+
+def check_angle_coverage(topology: app.Topology, system: openmm.System) -> None:
+    """Fail if some bonded angle of ``topology`` got no angle term from the force field.
+
+    OpenMM's ForceField silently skips angles whose atom classes have no parameters; a
+    missing term means the ffxml files do not cover this combination of species.
+    """
+    neighbours = {atom.index: 0 for atom in topology.atoms()}
+    for a, b in topology.bonds():
+        neighbours[a.index] += 1
+        neighbours[b.index] += 1
+    expected = sum(n * (n - 1) // 2 for n in neighbours.values())
+    present = sum(f.getNumAngles() for f in system.getForces()
+                  if isinstance(f, (openmm.HarmonicAngleForce, openmm.CustomAngleForce)))
+    if present < expected:
+        raise ValueError(f"{expected - present} of {expected} bond angles have no force-field "
+                         "parameters; parameterise the missing species combination "
+                         "(qsse_md.forcefield.library.parameterise) or report the molecule")
 
 
 def total_charge_e(system: openmm.System) -> float:

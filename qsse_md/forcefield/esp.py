@@ -60,6 +60,18 @@ def _unit_sphere_points(n_target):
     return np.concatenate(points)
 
 
+def _atoms(coords_angstrom, atomic_numbers) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates (N, 3) in Å and atomic numbers (N,) as arrays, checked for shape."""
+    coords = np.asarray(coords_angstrom, dtype=float)
+    elements = np.asarray(atomic_numbers, dtype=int)
+    if coords.ndim != 2 or coords.shape[1] != 3 or coords.shape[0] != elements.shape[0]:
+        raise ValueError(
+            f"coords_angstrom must be (N, 3) with N = len(atomic_numbers); got "
+            f"{coords.shape} coordinates for {elements.shape[0]} atomic numbers"
+        )
+    return coords, elements
+
+
 def msk_grid_points(
     coords_angstrom,
     atomic_numbers,
@@ -86,13 +98,7 @@ def msk_grid_points(
         Points in Å, shell by shell and atom by atom; the same input gives the same
         points in the same order.
     """
-    coords = np.asarray(coords_angstrom, dtype=float)
-    elements = np.asarray(atomic_numbers, dtype=int)
-    if coords.ndim != 2 or coords.shape[1] != 3 or coords.shape[0] != elements.shape[0]:
-        raise ValueError(
-            f"coords_angstrom must be (N, 3) with N = len(atomic_numbers); got "
-            f"{coords.shape} coordinates for {elements.shape[0]} atomic numbers"
-        )
+    coords, elements = _atoms(coords_angstrom, atomic_numbers)
     if density_per_angstrom2 <= 0 or min(layer_scales, default=0.0) <= 0:
         raise ValueError("layer_scales and density_per_angstrom2 must be positive")
     missing = sorted({int(z) for z in elements} - set(MSK_VDW_RADII_ANGSTROM))
@@ -162,14 +168,8 @@ def electrostatic_potential(
     """
     from pyscf import dft, gto, scf
 
-    coords = np.asarray(coords_angstrom, dtype=float)
-    elements = np.asarray(atomic_numbers, dtype=int)
+    coords, elements = _atoms(coords_angstrom, atomic_numbers)
     points = np.asarray(points_angstrom, dtype=float)
-    if coords.ndim != 2 or coords.shape[1] != 3 or coords.shape[0] != elements.shape[0]:
-        raise ValueError(
-            f"coords_angstrom must be (N, 3) with N = len(atomic_numbers); got "
-            f"{coords.shape} coordinates for {elements.shape[0]} atomic numbers"
-        )
     if points.ndim != 2 or points.shape[1] != 3 or points.shape[0] == 0:
         raise ValueError(f"points_angstrom must be a non-empty (M, 3) array; got {points.shape}")
     if (int(elements.sum()) - int(total_charge)) % 2:

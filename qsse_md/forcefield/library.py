@@ -22,7 +22,8 @@ import numpy as np
 from qsse_md import __version__
 from qsse_md.chem.conformer import embed
 from qsse_md.chem.species import Species
-from qsse_md.forcefield.amber import gaff2_typing
+from qsse_md.chem.polymer import build_segment
+from qsse_md.forcefield.amber import gaff2_typing, merge_frcmod
 from qsse_md.forcefield.ffxml import (COULOMB14_SCALE, LJ14_SCALE, MIXING_RULE,
                                       write_species_ffxml)
 from qsse_md.forcefield.templates import (fitting_segment, molecule_residue, unit_atoms,
@@ -107,9 +108,13 @@ def parameterise(species: Species, charge_method: str, path: Path, seed: int = 0
     else:
         charges = typing.charges_e
     prefix = template_prefix(species)
+    frcmod = typing.frcmod
     if species.kind == "monomer":
-        residues = unit_parameters(segment, prefix, typing.atom_types, charges).all_residues(
-            species.name if species.residue_name != "UNL" else species.smiles)
+        monomer = species.name if species.residue_name != "UNL" else species.smiles
+        h_cap_types, junction_frcmods = _junction_typing(monomer, species.name, seed)
+        frcmod = merge_frcmod([typing.frcmod, *junction_frcmods])
+        residues = unit_parameters(segment, prefix, typing.atom_types, charges,
+                                   h_cap_types).all_residues(monomer)
     else:
         residues = [molecule_residue(mol, prefix, typing.atom_types, charges)]
     provenance = {
@@ -132,10 +137,29 @@ def parameterise(species: Species, charge_method: str, path: Path, seed: int = 0
                           "python": platform.python_version(), **_versions()},
         "date": date.today().isoformat(),
     }
-    write_species_ffxml(path, residues, typing.frcmod, provenance)
-    path.with_suffix(".frcmod").write_text(typing.frcmod)
+    write_species_ffxml(path, residues, frcmod, provenance)
+    path.with_suffix(".frcmod").write_text(frcmod)
     path.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
     return provenance
+
+
+def _junction_typing(monomer: str, name: str, seed: int) -> tuple[dict, list[str]]:
+    """GAFF2 types of H caps and the parmchk2 terms of unit-unit and unit-cap junctions.
+
+    Typed on an H-capped and a methyl-capped trimer, so that every bonded term a segment
+    of any length can contain (head-middle-tail junctions, either cap) has parameters.
+    """
+    frcmods, h_cap_types = [], {}
+    for caps in (("H", "H"), ("methyl", "methyl")):
+        trimer = build_segment(monomer, 3, tacticity="isotactic", caps=caps)
+        typing = gaff2_typing(embed(trimer.mol, seed), name, am1bcc=False)
+        frcmods.append(typing.frcmod)
+        if caps == ("H", "H"):
+            cap_atoms = np.flatnonzero(np.asarray(trimer.atom_role) == "cap")
+            for atom in cap_atoms:
+                side = "head" if trimer.atom_unit[atom] == 0 else "tail"
+                h_cap_types[side] = typing.atom_types[atom]
+    return h_cap_types, frcmods
 
 
 def _resp(mol, groups) -> np.ndarray:

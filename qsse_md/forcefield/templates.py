@@ -5,7 +5,8 @@ A polymer is parameterised once per monomer on a methyl-capped fitting oligomer
 from one unit of that oligomer (head from the first, middle from the central one, tail
 from the last), each unit's charges are shifted to make it exactly neutral and each
 methyl cap likewise, so a segment of any length and sequence assembled from the
-templates is exactly neutral. An H cap has charge 0 and GAFF2 type ``hc``.
+templates is exactly neutral. An H cap has charge 0 and the GAFF2 type it has in an
+H-capped oligomer.
 """
 
 from __future__ import annotations
@@ -111,8 +112,12 @@ def fitting_segment(monomer: str, fit_units: int) -> Segment:
     return build_segment(monomer, fit_units, tacticity="isotactic", caps=("methyl", "methyl"))
 
 
-def unit_parameters(segment: Segment, residue_name: str, atom_types, charges_e) -> UnitParameters:
-    """Slice types and charges of a typed, charged fitting oligomer into :class:`UnitParameters`."""
+def unit_parameters(segment: Segment, residue_name: str, atom_types, charges_e,
+                    h_cap_types: dict) -> UnitParameters:
+    """Slice types and charges of a typed, charged fitting oligomer into :class:`UnitParameters`.
+
+    ``h_cap_types`` maps "head"/"tail" to the GAFF2 type of an H cap on that end.
+    """
     atom_types = np.asarray(atom_types)
     charges_e = np.asarray(charges_e, float)
     last = segment.n_units - 1
@@ -121,7 +126,7 @@ def unit_parameters(segment: Segment, residue_name: str, atom_types, charges_e) 
         atoms = unit_atoms(segment, source)
         body = atoms[[segment.atom_role[a] != "cap" for a in atoms]]
         unit[position] = (tuple(atom_types[body]), neutralised(charges_e[body], 0.0))
-    caps = {("head", "H"): (("hc",), np.zeros(1)), ("tail", "H"): (("hc",), np.zeros(1))}
+    caps = {(side, "H"): ((h_cap_types[side],), np.zeros(1)) for side in ("head", "tail")}
     for side, source in (("head", 0), ("tail", last)):
         atoms = unit_atoms(segment, source)
         cap_atoms = atoms[[segment.atom_role[a] == "cap" for a in atoms]]

@@ -15,25 +15,11 @@ from pathlib import Path
 import numpy as np
 from openmm import Vec3, app
 
+from qsse_md.fileio import atomic_write_bytes
+
 STATE_LOG_COLUMNS = ("step", "time_ps", "temperature_K", "potential_energy_kJ_per_mol",
                      "volume_nm3", "density_g_per_cm3", "speed_ns_per_day")
 _CHECKPOINT_MAGIC = b"QSSECHK1"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and ``os.replace``."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-def atomic_write_json(path: Path, record: dict) -> None:
-    """Write ``record`` as indented JSON to ``path`` atomically."""
-    atomic_write_bytes(path, (json.dumps(record, indent=2) + "\n").encode())
 
 
 def write_checkpoint(path: Path, meta: dict, state_xml: str) -> None:

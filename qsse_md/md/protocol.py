@@ -325,8 +325,9 @@ def _validate_options(protocol: Protocol) -> None:
     _require(isinstance(protocol.max_retries, int) and protocol.max_retries >= 0,
              "max_retries must be a non-negative integer")
     mass = protocol.hydrogen_mass_amu
-    _require(mass is None or isinstance(mass, (int, float)) and 1.0 <= mass <= 5.0, f"hydrogen_mass_amu = {mass} is outside "
-             "1-5 Da; use 3.0 for a 4 fs step, or leave it out")
+    _require(mass is None or isinstance(mass, (int, float)) and 1.0 <= mass <= 5.0,
+             f"hydrogen_mass_amu = {mass} is outside 1-5 Da; use 3.0 for a 4 fs step, or "
+             "leave it out")
 
 
 def _check_keys(where: str, data: Mapping, allowed: set[str]) -> None:

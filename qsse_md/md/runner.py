@@ -21,7 +21,8 @@ import openmm
 from openmm import app, unit
 
 from qsse_md import __version__
-from qsse_md.md.output import atomic_write_json, read_checkpoint
+from qsse_md.fileio import atomic_write_json
+from qsse_md.md.output import read_checkpoint
 from qsse_md.md.protocol import PLATFORMS, Minimize, Protocol, load_protocol, parse_protocol
 from qsse_md.md.stages import CHECKPOINT, FINAL_STATE, RunContext, run_dynamics, run_minimize
 
@@ -126,7 +127,7 @@ def select_platform(name: str, precision: str = "mixed") -> tuple[openmm.Platfor
 
 
 def repartition_hydrogen_mass(system: openmm.System, hydrogen_mass_amu: float) -> None:
-    """Move mass from each heavy atom to its bonded hydrogens until they weigh ``hydrogen_mass_amu``.
+    """Move mass from heavy atoms to their bonded hydrogens so each weighs ``hydrogen_mass_amu`` Da.
 
     Bonds are taken from the constraints and the ``HarmonicBondForce``; the total mass is
     unchanged. Hydrogens are particles lighter than 1.5 Da.
@@ -179,9 +180,10 @@ def _load_record(run_dir: Path) -> dict:
         return {}
     try:
         record = json.loads(path.read_text())
+        if not {"protocol", "stages", "sessions", "system_sha256"} <= set(record):
+            raise ValueError("incomplete")
         parse_protocol(record["protocol"])
-        record["stages"], record["sessions"], record["system_sha256"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, TypeError):
         raise ValueError(f"{path} is corrupt; restore it, or rebuild the box into a new "
                          "folder to start again") from None
     return record

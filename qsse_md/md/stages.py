@@ -20,8 +20,9 @@ import numpy as np
 import openmm
 from openmm import app, unit
 
-from qsse_md.md.output import (StateLog, TrajectoryWriter, atomic_write_bytes, file_size,
-                               read_checkpoint, truncate, write_checkpoint)
+from qsse_md.fileio import atomic_write_bytes
+from qsse_md.md.output import (StateLog, TrajectoryWriter, file_size, read_checkpoint,
+                               truncate, write_checkpoint)
 from qsse_md.md.progress import Progress
 from qsse_md.md.protocol import Minimize, Protocol, Stage
 from qsse_md.units import GAS_CONSTANT_KJ_PER_MOL_K, density_g_per_cm3
@@ -199,7 +200,7 @@ def _integrate(stage: Stage, index: int, folder: Path, run: RunContext,
     final = context.getState(getPositions=True, getVelocities=True, getEnergy=True)
     atomic_write_bytes(folder / FINAL_STATE, openmm.XmlSerializer.serialize(final).encode())
     return {"frames": meta["frames"], "time_ps": round(meta["time_ps"], 9), "steps": meta["step"],
-            "timestep_fs": meta["timestep_fs"], "retries": meta["retries"],
+            "timestep_fs": meta["timestep_fs"], "retries": meta["retries"], "seed": meta["seed"],
             "trajectory": trajectory.name, "state_log": "state.csv"}
 
 

@@ -49,7 +49,7 @@ def test_new_monomer_smiles_goes_through_the_am1bcc_fast_path(tmp_path, monkeypa
     recipe = parse_recipe({
         "name": "mea", "seed": 3,
         "polymers": {"MEA_hexamer": {"monomers": ["C=CC(=O)OCCOC"], "n_units": 6}},
-        "composition": {"form": "counts", "counts": {"MEA_hexamer": 2, "DMC": 20, "LiPF6": 2}},
+        "composition": {"form": "counts", "counts": {"MEA_hexamer": 2, "DMC": 40, "LiPF6": 2}},
         "system": {"nonbonded_cutoff_nm": 0.8},
     })
     record = build_system(recipe, tmp_path / "out")

@@ -63,10 +63,11 @@ def _tleap_system(tmp_path, topology, positions_angstrom, types_charges, frcmod:
     return prmtop.createSystem(nonbondedMethod=app.NoCutoff, constraints=None)
 
 
-def _molecule(name):
+def _molecule(name, caps):
     species = get_species(name)
     if species.kind == "monomer":
-        segment = build_segment(name, 3, tacticity="syndiotactic", caps=("methyl", "H"))
+        segment = build_segment(name, 3 if caps[0] == "methyl" else 4, tacticity="syndiotactic",
+                                caps=caps)
         return polymer_molecule(name, segment, seed=3), segment
     return small_molecule(name, species, seed=3), None
 
@@ -79,11 +80,14 @@ def _template_name(prefix, segment, unit_index):
 
 
 @pytest.mark.skipif(not SHIPPED, reason="shipped library not generated")
-@pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_ffxml_energy_matches_tleap_prmtop(name, tmp_path):
+@pytest.mark.parametrize("name,caps", [
+    (name, caps) for name in SHIPPED
+    for caps in ((("methyl", "H"), ("H", "methyl")) if get_species(name).kind == "monomer"
+                 else (("methyl", "H"),))])
+def test_shipped_ffxml_energy_matches_tleap_prmtop(name, caps, tmp_path):
     species = get_species(name)
     ffxml = species_ffxml(species)
-    molecule, segment = _molecule(name)
+    molecule, segment = _molecule(name, caps)
     topology = build_topology([molecule], [1], 60.0)
     positions = molecule.coordinates_angstrom
     forcefield = app.ForceField(str(forcefields_dir() / "gaff2.xml"), str(ffxml))

@@ -1,0 +1,46 @@
+import json
+
+import pytest
+
+from qsse_md.build.builder import build_system
+from qsse_md.build.recipe import load_recipe
+from qsse_md.md.runner import run
+from qsse_md.report.run_report import stage_logs, write_run_report
+from qsse_md.resources import systems_dir
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report") / "tiny"
+    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
+    run(folder, protocol="test", platform="CPU")
+    return folder
+
+
+def test_report_summary_and_plots(tiny_run):
+    summary = write_run_report(tiny_run)
+    for name in ("report.md", "summary.json", "plots/density.png", "plots/li_rdf.png"):
+        assert (tiny_run / name).is_file(), name
+    assert json.loads((tiny_run / "summary.json").read_text()) == summary
+    assert summary["md"]["simulated_ps"] == pytest.approx(4.0)
+    assert summary["density_g_per_cm3"]["stage"].endswith("npt")
+    assert 0.5 < summary["density_g_per_cm3"]["mean"] < 2.0
+    assert set(summary["li_first_shell"]) == {"DOA O", "EC O", "PF6 F"}
+    for shell in summary["li_first_shell"].values():
+        assert 1.5 < shell["first_peak_r_angstrom"] < 3.0
+        assert shell["coordination_number"] >= 0.0
+    text = (tiny_run / "report.md").read_text()
+    assert "Li+ first shell" in text and "g/cm3" in text
+
+
+def test_stage_logs_have_a_continuous_clock(tiny_run):
+    logs = stage_logs(tiny_run)
+    assert list(dict.fromkeys(logs["ensemble"])) == ["nvt", "npt"]
+    assert logs["run_time_ps"].is_monotonic_increasing
+    assert logs["run_time_ps"].iloc[-1] == pytest.approx(4.0)
+
+
+def test_report_on_an_unrun_build_says_what_to_do(tmp_path):
+    build_system(load_recipe(systems_dir() / "tiny.toml"), tmp_path / "b")
+    with pytest.raises(FileNotFoundError, match="run it first with 'qsse-md run"):
+        write_run_report(tmp_path / "b")
