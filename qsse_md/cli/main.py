@@ -150,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S")
+    logging.getLogger("qsse_md").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         args.func(args)
     except (ValueError, FileNotFoundError, FileExistsError, PackingError) as error:
