@@ -16,9 +16,10 @@ from typing import Sequence
 import numpy as np
 
 from qsse_md.build.molecules import MoleculeType
+from qsse_md.errors import UserFixableError
 
 
-class PackingError(RuntimeError):
+class PackingError(UserFixableError):
     """PACKMOL could not place the molecules."""
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qsse_md.cli.export import add_export_parser
 from qsse_md.cli.run import add_run_parser
+from qsse_md.errors import UserFixableError
 
 EXIT_USAGE = 2
 
@@ -146,7 +147,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qsse-md`` console script; returns the exit code."""
-    from qsse_md.build.packing import PackingError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("qsse_md").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, PackingError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError, UserFixableError) as error:
         print(f"qsse-md: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     return 0

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from rdkit import Chem
 
+from qsse_md.errors import UserFixableError
+
 # sqm settings for AM1-BCC on the given geometry (no optimisation: maxcyc=0), so the
 # charges depend only on the conformer the caller supplies.
 SQM_KEYWORDS = "qm_theory='AM1', grms_tol=0.0005, scfconv=1.d-10, ndiis_attempts=700, maxcyc=0"
@@ -45,13 +47,18 @@ def gaff2_dat() -> Path:
     return path
 
 
+class AmberToolError(UserFixableError):
+    """An AmberTools program failed on a molecule."""
+
+
 def run_tool(args: list[str], workdir: Path, what: str) -> str:
-    """Run an AmberTools command in ``workdir``; raise RuntimeError with its log on failure."""
+    """Run an AmberTools command in ``workdir``; raise AmberToolError with its log on failure."""
     result = subprocess.run([amber_binary(args[0]), *args[1:]], cwd=workdir,
                             capture_output=True, text=True)
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
-        raise RuntimeError(f"{args[0]} failed on {what}: {' | '.join(tail)}")
+        raise AmberToolError(f"{args[0]} failed on {what}: {' | '.join(tail)}; check the "
+                             "SMILES (charge, valence) or parameterise it by hand")
     return result.stdout
 
 
@@ -104,7 +111,8 @@ def gaff2_typing(mol: Chem.Mol, name: str, am1bcc: bool) -> GaffTyping:
         run_tool(args, work, name)
         atom_types, charges = _read_mol2_atoms(work / "out.mol2")
         if len(atom_types) != mol.GetNumAtoms():
-            raise RuntimeError(f"antechamber changed the atom count of {name}")
+            raise AmberToolError(f"antechamber changed the atom count of {name}; check its "
+                                 "SMILES and hydrogens")
         run_tool(["parmchk2", "-i", "out.mol2", "-f", "mol2", "-o", "out.frcmod", "-s", "2"],
                  work, name)
         frcmod = (work / "out.frcmod").read_text()

@@ -20,6 +20,7 @@ import numpy as np
 import openmm
 from openmm import app, unit
 
+from qsse_md.errors import UserFixableError
 from qsse_md.fileio import atomic_write_bytes
 from qsse_md.md.output import (StateLog, TrajectoryWriter, file_size, read_checkpoint,
                                truncate, write_checkpoint)
@@ -32,7 +33,7 @@ FINAL_STATE = "final_state.xml"
 CHECKPOINT = "checkpoint.chk"
 
 
-class UnstableSimulationError(ValueError):
+class UnstableSimulationError(UserFixableError):
     """The dynamics blew up (NaN or runaway temperature) after every allowed retry."""
 
 

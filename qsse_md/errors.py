@@ -1,0 +1,5 @@
+"""Failures a user can fix: the CLI prints their one-line message and exits with code 2."""
+
+
+class UserFixableError(RuntimeError):
+    """Base of runtime failures caused by the input (packing density, an odd molecule)."""
