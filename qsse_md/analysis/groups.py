@@ -1,0 +1,128 @@
+"""Li+-coordinating atoms and their chemical group labels, from the bond graph.
+
+Each donor atom (O, N, F by default) of a partner species gets a label made of the
+species role and the group, so that a polymer binding Li+ with two carbonyls counts
+two ``"polymer C=O"``:
+
+=====================  ==========================================================
+group                  rule (neighbours from the topology's bonds)
+=====================  ==========================================================
+``C=O``                O with one bond, to a C with three neighbours
+``amide O``            such a carbonyl O whose C also bonds an N
+``ether O``            O with two C neighbours (ethers and esters)
+``hydroxyl O``         O bonded to one H and one other atom
+``S=O`` / ``P=O``      O with one bond, to S or P (sulfonyl, phosphoryl)
+``nitrile N``          N with one bond, to a C with two neighbours
+``O``, ``N``, ``F``    any other donor of that element
+=====================  ==========================================================
+
+Anion donors are labelled by element only (``"anion F"``, ``"anion O"``, ``"anion N"``).
+Labels read e.g. ``"polymer C=O"``, ``"solvent C=O"``, ``"polymer ether O"``,
+``"anion F"``. Without bonds in the topology, bonds are guessed from distances with a
+warning; if that fails, donors are labelled by element only (``"solvent O"``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from MDAnalysis.core.groups import AtomGroup
+
+from qsse_md.analysis.species_guess import SpeciesGuess, element_symbols, ensure_bonds
+
+DONOR_ELEMENTS = ("O", "N", "F")
+
+
+@dataclass(frozen=True)
+class CoordinatingAtoms:
+    """Donor atoms per partner species and per group label.
+
+    Attributes
+    ----------
+    partners : dict of str to AtomGroup
+        Species name -> its donor atoms (species without donors are left out).
+    groups : dict of str to AtomGroup
+        Group label (e.g. ``"polymer C=O"``) -> donor atoms of all species with it.
+    labels : dict of int to str
+        Atom index -> group label, for every donor atom.
+    """
+
+    partners: dict[str, AtomGroup]
+    groups: dict[str, AtomGroup]
+    labels: dict[int, str]
+
+
+def group_of(atom, symbols: np.ndarray) -> str:
+    """Group of one donor atom from its bonded neighbours (see the module table).
+
+    Parameters
+    ----------
+    atom : MDAnalysis.core.groups.Atom
+    symbols : numpy.ndarray of str, shape (n_atoms_in_universe,)
+        Element symbol per atom of the universe (as :func:`element_symbols`).
+    """
+    element = symbols[atom.ix]
+    neighbours = atom.bonded_atoms if hasattr(atom, "bonds") else []
+    kinds = [symbols[n.ix] for n in neighbours]
+    if element == "O" and len(neighbours) == 1:
+        partner = neighbours[0]
+        partner_kinds = [symbols[n.ix] for n in partner.bonded_atoms]
+        if kinds[0] == "C" and len(partner_kinds) == 3:
+            return "amide O" if "N" in partner_kinds else "C=O"
+        if kinds[0] in ("S", "P"):
+            return f"{kinds[0]}=O"
+    if element == "O" and len(neighbours) == 2:
+        if kinds == ["C", "C"]:
+            return "ether O"
+        if "H" in kinds:
+            return "hydroxyl O"
+    if element == "N" and kinds == ["C"] and len(neighbours[0].bonded_atoms) == 2:
+        return "nitrile N"
+    return element
+
+
+def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS) -> CoordinatingAtoms:
+    """Donor atoms and group labels of every partner species of ``guess``.
+
+    Parameters
+    ----------
+    guess : SpeciesGuess
+        From :func:`~qsse_md.analysis.species_guess.guess_species` (or
+        ``species_from_selections``); cation species are skipped.
+    elements : sequence of str
+        Donor elements.
+
+    Returns
+    -------
+    CoordinatingAtoms
+
+    Raises
+    ------
+    ValueError
+        When no partner species has a donor atom.
+    """
+    universe = guess.solute.universe
+    symbols = element_symbols(universe.atoms)
+    bonded = ensure_bonds(universe)
+    if not bonded:
+        warnings.warn("no bonds: donor atoms are labelled by element only", stacklevel=2)
+    partners, group_ix, labels = {}, {}, {}
+    for name, species in guess.species.items():
+        if species.role == "cation":
+            continue
+        donors = species.atoms[np.isin(symbols[species.atoms.ix], elements)]
+        if len(donors) == 0:
+            continue
+        partners[name] = donors
+        for atom in donors:
+            group = symbols[atom.ix] if species.role == "anion" or not bonded else group_of(atom, symbols)
+            label = f"{species.role} {group}"
+            labels[int(atom.ix)] = label
+            group_ix.setdefault(label, []).append(atom.ix)
+    if not partners:
+        raise ValueError(f"no {'/'.join(elements)} donor atoms in the partner species {list(guess.species)}; "
+                         "pass --species NAME=SEL for the Li+ partners")
+    groups = {label: universe.atoms[np.array(ix)] for label, ix in group_ix.items()}
+    return CoordinatingAtoms(partners, groups, labels)

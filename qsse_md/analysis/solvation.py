@@ -1,0 +1,319 @@
+"""Solvation shells of solute ions (Li+): coordination, compositions, ion pairing, residence.
+
+One pass over the trajectory collects every solute-partner atom contact within the
+species' cutoff (one Numba cell-list search per frame,
+:func:`qsse_md.lib.distances.capped_pairs`); coordination numbers, shell
+compositions, ion pairing, clusters and residence times are all views of that
+contact table (:mod:`qsse_md.analysis.shell_views`, :mod:`qsse_md.analysis.residence`),
+the design of solvation_analysis (Cohen et al., J. Open Source Softw. 2023).
+
+Differences from solvation_analysis, on purpose: every partner atom in contact is
+kept (solvation_analysis keeps only the closest atom of each residue), so per-group
+atom counts are possible; ion-pairing fractions are counted per solute (its
+``Networking.solute_status`` counts networks of three or more members, not the solutes
+in them, as "networked"); the empty shell appears in the composition table; times
+are in ps, not frames.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from MDAnalysis.analysis.base import AnalysisBase
+from MDAnalysis.exceptions import NoDataError
+
+from qsse_md.analysis import shell_views
+from qsse_md.analysis.residence import residence_times
+from qsse_md.analysis.shell_plots import SolvationPlots
+from qsse_md.lib.distances import BACKENDS, box_widths, capped_pairs
+
+MOLECULE_MODES = ("fragment", "residue")
+COUNTINGS = ("species", "group", "molecule")
+
+
+class Solvation(SolvationPlots, AnalysisBase):
+    """Solvation shells of each solute atom, counted per species, per group and per molecule.
+
+    Parameters
+    ----------
+    solute : MDAnalysis.core.groups.AtomGroup
+        One atom per solute ion (e.g. every Li).
+    partners : dict of str to AtomGroup
+        Species label -> that species' coordinating atoms (e.g. ``{"EC": EC carbonyl
+        O, "polymer": polymer O, "PF6": PF6 F}``). Atom groups must not overlap each
+        other or the solute. A partner atom is in a solute's shell when within the
+        species' cutoff; pairs within one residue are skipped.
+    cutoffs_angstrom : float or dict of str to float, optional
+        Shell radius per species, Å (one number for all). Species without a value
+        get the first minimum of the solute-partner g(r)
+        (:class:`qsse_md.analysis.rdf.RDF`, range up to 8 Å) computed on the same
+        frames before the pass; ``results.cutoffs_angstrom`` records what was used.
+    groups : dict of str to AtomGroup, optional
+        Coordinating-group label -> subset of the partner atoms (e.g. "polymer C=O",
+        "ether O"); groups must not overlap. Counted per atom.
+    anions : sequence of str
+        Partner labels that are anions (ion pairing and clusters).
+    molecule : {"fragment", "residue"}
+        What one molecule is: a bonded fragment (needs bonds; falls back to residues
+        with a warning when the topology has none) or a residue.
+    backend : {"numba", "numpy"}
+        Pair-search kernel.
+    n_blocks : int
+        Blocks for the standard errors (:func:`qsse_md.lib.statistics.block_average`).
+    **kwargs
+        Passed to :class:`MDAnalysis.analysis.base.AnalysisBase` (e.g. ``verbose``).
+
+    Attributes
+    ----------
+    results.cutoffs_angstrom : dict of str to float
+        Cutoff per species, Å.
+    results.table : pandas.DataFrame
+        One row per solute-partner atom contact: ``frame``, ``time_ps``, ``solute_ix``
+        (atom index), ``species``, ``group`` (NaN when the atom is in no group),
+        ``partner_atom_ix``, ``partner_resix``, ``partner_molecule_ix``,
+        ``distance_angstrom``.
+    results.coordination : pandas.DataFrame
+        ``counting`` ("species": distinct partner residues; "group": partner atoms;
+        "molecule": distinct molecules of the species), ``label``, ``mean`` and
+        ``sem`` (block-averaged standard error), per solute.
+    results.coordination_numbers, results.group_coordination_numbers,
+    results.molecule_coordination_numbers : dict of str to float
+        The means of ``results.coordination`` for each counting rule.
+    results.coordination_by_frame : pandas.DataFrame
+        Index ``frame``; columns (counting, label): mean count per solute per frame.
+    results.coordination_distribution : pandas.DataFrame
+        ``counting, label, count, probability``.
+    results.compositions : pandas.DataFrame
+        Species shell compositions ("1 polymer + 3 EC") with ``fraction`` (of
+        solute-frame observations) and ``fraction_of_frames``, most frequent first.
+    results.group_compositions : pandas.DataFrame or None
+        The same counted by coordinating group (atoms); None without ``groups``.
+    results.pairing_fractions : dict of str to float
+        Fraction of solute-frame observations with at least one residue of each
+        species in the shell (solvation_analysis' ``solvent_pairing``).
+    results.ion_pairing : dict of str to float or None
+        Fractions of solute-frame observations that are "SSIP", "CIP", "AGG"; None
+        when no ``anions`` were named (as the following four).
+    results.ion_pairing_by_frame : pandas.DataFrame or None
+        Index ``frame``; columns SSIP, CIP, AGG (fractions of solutes).
+    results.ion_pairing_status : numpy.ndarray of int8, shape (n_frames, n_solutes) or None
+        0 = SSIP, 1 = CIP, 2 = AGG.
+    results.clusters : pandas.DataFrame or None
+        ``frame, cluster, n_solutes, n_anions`` for each connected component of the
+        solute-anion graph of each frame that holds a solute.
+    results.cluster_sizes : pandas.DataFrame or None
+        Distribution of cluster size in solutes (see
+        :func:`qsse_md.analysis.shell_views.cluster_size_distribution`).
+    results.residence : qsse_md.analysis.residence.ResidenceResult
+        Default residence analysis (autocorrelation, no intermittency); other options
+        through :meth:`residence`.
+    results.residence_times_ps, results.residence_fit_times_ps : dict of str to float
+        1/e crossing and fitted exponential decay time per species, ps.
+    results.n_solutes : int
+    results.times_ps : numpy.ndarray, shape (n_frames,)
+        Time of each analysed frame, ps.
+    """
+
+    def __init__(self, solute, partners, cutoffs_angstrom=None, groups=None, anions=(), molecule="fragment",
+                 backend="numba", n_blocks=5, **kwargs):
+        super().__init__(solute.universe.trajectory, **kwargs)
+        if len(solute) == 0:
+            raise ValueError("No Li atoms matched the solute selection; check it (e.g. 'element Li' or 'name Li*')")
+        if not partners:
+            raise ValueError("no partner species given; pass partners={'EC': EC oxygens, ...}")
+        for name, atoms in partners.items():
+            if len(atoms) == 0:
+                raise ValueError(f"empty partner selection for species {name!r}; check its selection string")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
+        if molecule not in MOLECULE_MODES:
+            raise ValueError(f"molecule={molecule!r}; choose one of {MOLECULE_MODES}")
+        unknown = [name for name in anions if name not in partners]
+        if unknown:
+            raise ValueError(f"anions {unknown} are not partner species {list(partners)}")
+        self._check_disjoint({"solute": solute, **partners}, "partner selections (and the solute)")
+        dimensions = solute.universe.trajectory.ts.dimensions
+        if dimensions is None or np.any(np.asarray(dimensions[:3]) <= 0):
+            raise ValueError("the trajectory has no periodic box; add one, e.g. with "
+                             "MDAnalysis.transformations.boxdimensions.set_dimensions")
+        self._half_width = 0.5 * box_widths(dimensions).min()
+        self._solute, self._partners = solute, dict(partners)
+        self._labels = list(partners)
+        self._anions = list(anions)
+        self._cutoffs = self._normalise_cutoffs(cutoffs_angstrom)
+        self._backend, self._n_blocks = backend, n_blocks
+        self._all_partners = sum((partners[name] for name in self._labels[1:]), partners[self._labels[0]])
+        self._species_code = np.repeat(np.arange(len(self._labels)), [len(partners[n]) for n in self._labels])
+        self._partner_resix = self._all_partners.resindices
+        self._solute_resix = solute.resindices
+        self._molecule_ix = self._molecule_ids(molecule)
+        self._group_labels, self._group_code = self._group_codes(groups or {})
+
+    @staticmethod
+    def _check_disjoint(atom_groups, what):
+        names = list(atom_groups)
+        for i, first in enumerate(names):
+            for second in names[i + 1:]:
+                if len(np.intersect1d(atom_groups[first].ix, atom_groups[second].ix)):
+                    raise ValueError(f"overlapping {what}: {first!r} and {second!r} share atoms; make them disjoint")
+
+    def _normalise_cutoffs(self, cutoffs):
+        if cutoffs is None:
+            cutoffs = {}
+        elif not isinstance(cutoffs, dict):
+            cutoffs = {name: float(cutoffs) for name in self._labels}
+        unknown = set(cutoffs) - set(self._labels)
+        if unknown:
+            raise ValueError(f"cutoffs given for unknown species {sorted(unknown)}; species are {self._labels}")
+        for name, value in cutoffs.items():
+            if not 0 < float(value) <= self._half_width:
+                raise ValueError(f"cutoff {value} Å for {name!r} must be > 0 and at most half the smallest box width "
+                                 f"({self._half_width:.4g} Å); use a smaller cutoff or a bigger box")
+        return {name: float(value) for name, value in cutoffs.items()}
+
+    def _molecule_ids(self, molecule):
+        if molecule == "fragment":
+            try:
+                return self._all_partners.fragindices
+            except NoDataError:
+                warnings.warn("the topology has no bonds, so molecules are counted as residues (molecule='residue')",
+                              stacklevel=3)
+        return self._partner_resix
+
+    def _group_codes(self, groups):
+        codes = np.full(len(self._all_partners), -1, dtype=np.int64)
+        self._check_disjoint(groups, "group selections")
+        position = {ix: k for k, ix in enumerate(self._all_partners.ix)}
+        for code, (name, atoms) in enumerate(groups.items()):
+            outside = [ix for ix in atoms.ix if ix not in position]
+            if len(atoms) == 0 or outside:
+                raise ValueError(f"group {name!r} must be a non-empty subset of the partner atoms "
+                                 f"({len(outside)} of its atoms are not partner atoms)")
+            codes[[position[ix] for ix in atoms.ix]] = code
+        return list(groups), codes
+
+    def run(self, start=None, stop=None, step=None, frames=None, verbose=None, **kwargs):
+        """Find missing cutoffs from g(r) on the same frames, then make the one pass.
+
+        Returns
+        -------
+        Solvation
+            ``self``, with ``results`` filled.
+        """
+        from qsse_md.analysis.rdf import RDF
+
+        r_max = min(8.0, self._half_width)
+        for name in self._labels:
+            if name not in self._cutoffs:
+                rdf = RDF(self._solute, self._partners[name], nbins=int(round(r_max / 0.05)), range_angstrom=(0, r_max),
+                          exclude_same="residue", backend=self._backend, fallback_cutoff_angstrom=3.0)
+                rdf.run(start=start, stop=stop, step=step, frames=frames)
+                self._cutoffs[name] = rdf.results.first_shell_cutoff_angstrom
+        return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose, **kwargs)
+
+    def _prepare(self):
+        self._atom_cutoff = np.array([self._cutoffs[name] for name in self._labels])[self._species_code]
+        self._max_cutoff = float(self._atom_cutoff.max())
+        self._chunks = []
+
+    def _single_frame(self):
+        pairs, distances = capped_pairs(self._solute.positions, self._all_partners.positions, self._max_cutoff,
+                                        self._ts.dimensions, backend=self._backend)
+        solute, partner = pairs[:, 0], pairs[:, 1]
+        keep = (distances <= self._atom_cutoff[partner]) & (self._solute_resix[solute] != self._partner_resix[partner])
+        frame = np.full(int(keep.sum()), self._frame_index, dtype=np.int32)
+        self._chunks.append((frame, solute[keep].astype(np.int32), partner[keep].astype(np.int32), distances[keep]))
+
+    def _conclude(self):
+        parts = list(zip(*self._chunks)) if self._chunks else [[np.empty(0, np.int32)]] * 3 + [[np.empty(0)]]
+        frame, solute, partner = (np.concatenate(p).astype(np.int64) for p in parts[:3])
+        distance = np.concatenate(parts[3])
+        self._rows = (frame, solute, partner)
+        n_frames, n_solutes = self.n_frames, len(self._solute)
+        species, resix = self._species_code[partner], self._partner_resix[partner]
+        molix, group = self._molecule_ix[partner], self._group_code[partner]
+        shape = (n_frames, n_solutes)
+        cubes = {"species": (count_species := shell_views.count_cube(frame, solute, species, resix, *shape,
+                                                                    len(self._labels)), self._labels),
+                 "group": (shell_views.count_cube(frame, solute, group, partner, *shape, len(self._group_labels)),
+                           self._group_labels),
+                 "molecule": (shell_views.count_cube(frame, solute, species, molix, *shape, len(self._labels)),
+                              self._labels)}
+        summaries, by_frame, distributions = [], {}, []
+        for counting, (cube, labels) in cubes.items():
+            summary, per_frame, distribution = shell_views.summarize_counts(cube, labels, counting, self.frames,
+                                                                           self._n_blocks)
+            summaries.append(summary)
+            by_frame[counting] = per_frame
+            distributions.append(distribution)
+        r = self.results
+        r.n_solutes = n_solutes
+        r.times_ps = np.asarray(self.times, dtype=np.float64)
+        r.cutoffs_angstrom = dict(self._cutoffs)
+        r.coordination = pd.concat(summaries, ignore_index=True)
+        for counting, attribute in zip(COUNTINGS, ("coordination_numbers", "group_coordination_numbers",
+                                                   "molecule_coordination_numbers")):
+            chosen = r.coordination[r.coordination["counting"] == counting]
+            r[attribute] = dict(zip(chosen["label"], chosen["mean"]))
+        r.coordination_by_frame = pd.concat(by_frame, axis=1)
+        r.coordination_distribution = pd.concat(distributions, ignore_index=True)
+        r.compositions = shell_views.composition_table(count_species, self._labels)
+        r.group_compositions = (shell_views.composition_table(cubes["group"][0], self._group_labels)
+                                if self._group_labels else None)
+        r.pairing_fractions = dict(zip(self._labels, (count_species > 0).mean(axis=(0, 1))))
+        self._conclude_ion_pairing(frame, solute, species, molix)
+        r.residence = self.residence()
+        r.residence_times_ps, r.residence_fit_times_ps = r.residence.times_ps, r.residence.fit_times_ps
+        r.table = pd.DataFrame({
+            "frame": self.frames[frame], "time_ps": r.times_ps[frame], "solute_ix": self._solute.ix[solute],
+            "species": pd.Categorical.from_codes(species, self._labels),
+            "group": pd.Categorical.from_codes(group, self._group_labels),
+            "partner_atom_ix": self._all_partners.ix[partner], "partner_resix": resix,
+            "partner_molecule_ix": molix, "distance_angstrom": distance})
+
+    def _conclude_ion_pairing(self, frame, solute, species, molix):
+        r = self.results
+        if not self._anions:
+            r.ion_pairing = r.ion_pairing_by_frame = r.ion_pairing_status = r.clusters = r.cluster_sizes = None
+            return
+        anion = np.isin(species, [self._labels.index(name) for name in self._anions])
+        status, clusters = shell_views.ion_pairing(frame[anion], solute[anion], molix[anion], self.n_frames,
+                                                   len(self._solute))
+        names = shell_views.PAIRING_NAMES
+        r.ion_pairing_status = status
+        r.ion_pairing_by_frame = pd.DataFrame({name: (status == k).mean(axis=1) for k, name in enumerate(names)},
+                                              index=pd.Index(self.frames, name="frame"))
+        r.ion_pairing = {name: float((status == k).mean()) for k, name in enumerate(names)}
+        clusters.insert(0, "frame", self.frames[clusters.pop("frame_position").to_numpy()])
+        r.clusters = clusters
+        r.cluster_sizes = shell_views.cluster_size_distribution(clusters)
+
+    def residence(self, intermittency=0, method="autocorrelation"):
+        """Residence times of each species' residues in the shells, ps.
+
+        Parameters
+        ----------
+        intermittency : int
+            Longest absence, in analysed frames, still counted as one contact.
+        method : {"autocorrelation", "survival"}
+            Intermittent contact correlation (solvation_analysis' definition) or
+            continuous survival probability; see :mod:`qsse_md.analysis.residence`.
+
+        Returns
+        -------
+        qsse_md.analysis.residence.ResidenceResult
+        """
+        frame, solute, partner = self._rows
+        times = np.asarray(self.times, dtype=np.float64)
+        dt_ps = float(np.median(np.diff(times))) if len(times) > 1 else float(self._trajectory.dt)
+        return residence_times(frame, solute, self._species_code[partner], self._partner_resix[partner],
+                               self._labels, self.n_frames, dt_ps, intermittency, method)
+
+    def to_dataframe(self):
+        """The contact table (``results.table``); see the class docstring for its columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.results.table
