@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from qsse_md.cli.analyze import add_analyze_parser
 from qsse_md.cli.export import add_export_parser
 from qsse_md.cli.run import add_run_parser
 from qsse_md.errors import UserFixableError
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     systems.set_defaults(func=_systems)
     add_run_parser(commands)
     add_export_parser(commands)
+    add_analyze_parser(commands)
     return parser
 
 

@@ -1,0 +1,124 @@
+"""Unwrapping of periodic trajectories, correct under box fluctuations (NPT).
+
+Scheme: the displacement-based ("heuristic") unwrapping of von Bülow, Bullerjahn &
+Hummer, *J. Chem. Phys.* 153, 021101 (2020), doi:10.1063/5.0008316,
+
+    u_{i+1} = u_i + Δ_i - L_{i+1} floor(Δ_i / L_{i+1} + 1/2),   Δ_i = w_{i+1} - w_i,
+
+with ``w`` the wrapped and ``u`` the unwrapped position and ``L_{i+1}`` the box of
+the later frame, applied in fractional coordinates of that box so triclinic cells
+work too. Unlike the image-count scheme ``u_i = w_i + n_i L_i`` (GROMACS ``trjconv
+-pbc nojump`` before 2023, LAMMPS image flags), it does not add the box fluctuation
+times the image count to the displacement, which inflates diffusion coefficients in
+NPT runs; Kulke & Vermaas, *J. Chem. Theory Comput.* 18, 6161 (2022),
+doi:10.1021/acs.jctc.2c00327, analyse both families. The scheme assumes that no atom moves
+more than half a box width between stored frames, and is idempotent: an already
+unwrapped trajectory passes through unchanged.
+
+Kernels only: numpy arrays in and out; boxes are MDAnalysis ``dimensions``.
+"""
+
+import numpy as np
+
+from qsse_md.lib.distances import box_matrix
+
+
+def _is_orthorhombic(dimensions):
+    return bool(np.all(np.asarray(dimensions[3:6], dtype=np.float64) == 90.0))
+
+
+def minimum_image_shift(vectors, dimensions):
+    """Map displacement vectors to the image with fractional components in [-1/2, 1/2).
+
+    Parameters
+    ----------
+    vectors : numpy.ndarray, shape (n, 3)
+        Displacements, Å.
+    dimensions : array_like, shape (6,)
+        Box ``[a, b, c, alpha, beta, gamma]`` (Å, degrees) that defines the images.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 3), float64
+        ``vectors - L floor(vectors / L + 1/2)`` in the box's fractional frame, Å.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if _is_orthorhombic(dimensions):
+        lengths = np.asarray(dimensions[:3], dtype=np.float64)
+        if np.any(lengths <= 0):
+            raise ValueError(f"invalid box dimensions {list(dimensions)}: lengths must be positive (Å)")
+        return vectors - lengths * np.floor(vectors / lengths + 0.5)
+    matrix = box_matrix(dimensions)
+    fractional = vectors @ np.linalg.inv(matrix)
+    return (fractional - np.floor(fractional + 0.5)) @ matrix
+
+
+def unwrap_step(previous_wrapped, previous_unwrapped, wrapped, dimensions):
+    """One step of the displacement-based unwrapping (von Bülow et al. 2020).
+
+    Parameters
+    ----------
+    previous_wrapped, previous_unwrapped : numpy.ndarray, shape (n, 3)
+        Wrapped and unwrapped positions of the previous frame, Å.
+    wrapped : numpy.ndarray, shape (n, 3)
+        Wrapped positions of this frame, Å.
+    dimensions : array_like, shape (6,)
+        Box of this frame.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 3), float64
+        Unwrapped positions of this frame, Å.
+    """
+    step = np.asarray(wrapped, dtype=np.float64) - previous_wrapped
+    return previous_unwrapped + minimum_image_shift(step, dimensions)
+
+
+def make_whole(positions, group_index, dimensions):
+    """Put every atom at the minimum image of the first atom of its group.
+
+    Parameters
+    ----------
+    positions : numpy.ndarray, shape (n, 3)
+        Atom positions, Å.
+    group_index : numpy.ndarray, shape (n,), int
+        Group (molecule) of each atom, values 0..n_groups-1 in any order.
+    dimensions : array_like, shape (6,)
+        Box.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 3), float64
+        Positions with each group whole, assuming groups span less than half a box.
+    """
+    positions = np.asarray(positions, dtype=np.float64)
+    group_index = np.asarray(group_index)
+    _, first = np.unique(group_index, return_index=True)
+    anchors = positions[first][np.searchsorted(np.unique(group_index), group_index)]
+    return anchors + minimum_image_shift(positions - anchors, dimensions)
+
+
+def unwrap_trajectory(wrapped, dimensions):
+    """Unwrap a whole trajectory frame by frame with :func:`unwrap_step`.
+
+    Parameters
+    ----------
+    wrapped : numpy.ndarray, shape (T, n, 3)
+        Wrapped positions, Å.
+    dimensions : numpy.ndarray, shape (T, 6)
+        Box of every frame.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, n, 3), float64
+        Unwrapped positions; frame 0 equals the wrapped frame 0.
+    """
+    wrapped = np.asarray(wrapped, dtype=np.float64)
+    out = np.empty_like(wrapped)
+    out[0] = wrapped[0]
+    for i in range(1, len(wrapped)):
+        out[i] = unwrap_step(wrapped[i - 1], out[i - 1], wrapped[i], dimensions[i])
+    return out
+
+
+__all__ = ["make_whole", "minimum_image_shift", "unwrap_step", "unwrap_trajectory"]
