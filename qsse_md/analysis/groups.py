@@ -126,3 +126,18 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS) -> Coordina
                          "pass --species NAME=SEL for the Li+ partners")
     groups = {label: universe.atoms[np.array(ix)] for label, ix in group_ix.items()}
     return CoordinatingAtoms(partners, groups, labels)
+
+
+def default_solvation(guess: SpeciesGuess, donors: CoordinatingAtoms | None = None,
+                      cutoffs_angstrom=None):
+    """A :class:`~qsse_md.analysis.solvation.Solvation` of the guessed Li+ by every species'
+    coordinating atoms, per-group labels attached and anions marked for ion pairing.
+
+    ``cutoffs_angstrom`` as in ``Solvation`` (None: first minimum of each g(r), Å).
+    """
+    from qsse_md.analysis.solvation import Solvation
+
+    donors = donors or coordinating_atoms(guess)
+    anions = [name for name in guess.names("anion") if name in donors.partners]
+    return Solvation(guess.solute, donors.partners, cutoffs_angstrom, groups=donors.groups,
+                     anions=anions)

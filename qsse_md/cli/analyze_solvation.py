@@ -135,8 +135,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     ``cutoffs`` is a number (Å) or a dict of species name to Å. Returns the record
     written as ``solvation.json``.
     """
-    from qsse_md.analysis.groups import coordinating_atoms
-    from qsse_md.analysis.solvation import Solvation
+    from qsse_md.analysis.groups import coordinating_atoms, default_solvation
     from qsse_md.analysis.species_guess import guess_species, species_from_selections
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
 
@@ -147,8 +146,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     universe = load_universe(topology, trajectory)
     guess = species_from_selections(universe, species, solute) if species else guess_species(universe, solute)
     donors = coordinating_atoms(guess)
-    anions = [name for name in guess.names("anion") if name in donors.partners]
-    solvation = Solvation(guess.solute, donors.partners, cutoffs, groups=donors.groups, anions=anions)
+    solvation = default_solvation(guess, donors, cutoffs)
     frames = {"start": start, "stop": stop, "step": step}
     try:
         solvation.run(**frames)

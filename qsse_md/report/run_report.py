@@ -91,6 +91,29 @@ def li_first_shell(universe) -> dict:
     return rdfs
 
 
+def li_shells(universe):
+    """Solvation shells of Li+ by every guessed species (cutoffs at the first g(r) minima)."""
+    from qsse_md.analysis.groups import default_solvation
+    from qsse_md.analysis.species_guess import guess_species
+
+    return default_solvation(guess_species(universe)).run()
+
+
+def _shell_summary(shells, top: int = 5) -> dict:
+    results = shells.results
+    coordination = results.coordination
+    return {
+        "cutoffs_angstrom": {k: float(v) for k, v in results.cutoffs_angstrom.items()},
+        "coordination_numbers": {
+            f"{row.counting}:{row.label}": {"mean": float(row.mean), "sem": float(row.sem)}
+            for row in coordination.itertuples()},
+        "compositions": [{"composition": row.composition, "fraction": float(row.fraction)}
+                         for row in results.compositions.head(top).itertuples()],
+        "ion_pairing": ({k: float(v) for k, v in results.ion_pairing.items()}
+                        if results.ion_pairing is not None else None),
+    }
+
+
 def write_run_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict:
     """Analyse ``run_dir``; write report.md, summary.json and plots/*.png into ``out_dir``.
 
@@ -111,10 +134,13 @@ def write_run_report(run_dir: str | Path, out_dir: str | Path | None = None) -> 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         rdfs = li_first_shell(universe)
+        shells = li_shells(universe)
 
     _save(plots / "density.png", _plot_density(logs))
     _save(plots / "li_rdf.png", _plot_rdfs(rdfs))
+    _save(plots / "li_shell_compositions.png", shells.plot_compositions(top=8))
     summary = _summary(build, logs, rdfs, universe, trajectory, run_dir)
+    summary["li_shells"] = _shell_summary(shells)
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_text_atomic(out_dir / "report.md", _markdown(summary))
     return summary
@@ -171,6 +197,14 @@ def _markdown(summary: dict) -> str:
                      f"{shell['coordination_number']:.2f} |")
     lines += ["", f"From {summary['analysis']['frames']} frames of "
               f"`{summary['analysis']['trajectory']}`.", "", "![Li RDF](plots/li_rdf.png)", "",
+              "### Shell compositions", "", "| shell | fraction of Li+ x frames |", "|---|---|"]
+    lines += [f"| {row['composition']} | {row['fraction']:.3f} |"
+              for row in summary["li_shells"]["compositions"]]
+    pairing = summary["li_shells"]["ion_pairing"]
+    if pairing:
+        lines += ["", "Ion pairing: " + ", ".join(f"{k} {v:.2f}" for k, v in pairing.items()) +
+                  " (fractions of Li+ x frames).", ""]
+    lines += ["![compositions](plots/li_shell_compositions.png)", "",
               "A demonstration run: far too short for converged structure or density.", ""]
     return "\n".join(lines)
 
