@@ -138,6 +138,10 @@ def default_solvation(guess: SpeciesGuess, donors: CoordinatingAtoms | None = No
     from qsse_md.analysis.solvation import Solvation
 
     donors = donors or coordinating_atoms(guess)
-    anions = [name for name in guess.names("anion") if name in donors.partners]
     return Solvation(guess.solute, donors.partners, cutoffs_angstrom, groups=donors.groups,
-                     anions=anions)
+                     anions=anion_partners(guess, donors))
+
+
+def anion_partners(guess: SpeciesGuess, donors: CoordinatingAtoms) -> list[str]:
+    """Names of the anion species that have coordinating atoms."""
+    return [name for name in guess.names("anion") if name in donors.partners]

@@ -135,7 +135,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     ``cutoffs`` is a number (Å) or a dict of species name to Å. Returns the record
     written as ``solvation.json``.
     """
-    from qsse_md.analysis.groups import coordinating_atoms, default_solvation
+    from qsse_md.analysis.groups import anion_partners, coordinating_atoms, default_solvation
     from qsse_md.analysis.species_guess import guess_species, species_from_selections
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
 
@@ -161,7 +161,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
             from qsse_md.analysis.clusters import write_clusters
 
             record["clusters"] = write_clusters(universe, solvation.results.table, staging / "clusters", clusters,
-                                                anions=anions)
+                                                anions=anion_partners(guess, donors))
         atomic_write_json(staging / "solvation.json", _jsonable(record))
     return _jsonable(record)
 
