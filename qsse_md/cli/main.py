@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("qsse_md").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    logging.getLogger("MDAnalysis").setLevel(logging.ERROR)
     try:
         args.func(args)
     except (ValueError, FileNotFoundError, FileExistsError, UserFixableError) as error:

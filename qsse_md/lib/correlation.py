@@ -44,22 +44,82 @@ def _check(backend, n_frames, max_lag):
     return max_lag
 
 
-def _lagged_products_fft(x, y, max_lag):
-    """sum_{t=0}^{T-m-1} x(t) y(t+m) for m = 0..max_lag, shape (max_lag + 1, ...).
+#: Bytes of float64 work per block of signals in the FFT kernels; blocks this small stay in
+#: the allocator's reused heap (no fresh pages per call) and near the CPU caches.
+_BLOCK_BYTES = 1 << 22
 
-    The signals are transposed to (signals, time), contiguous in time, before the
-    transforms: several times faster than transforming along a strided axis 0.
-    """
-    n = x.shape[0]
-    size = _fft.next_fast_len(2 * n, real=True)
-    fx = _fft.rfft(np.ascontiguousarray(x.reshape(n, -1).T), n=size, axis=-1)
+
+def _blocks(n_signals, size):
+    """Slices of at most ``_BLOCK_BYTES // (8 * size)`` signals (at least one)."""
+    per_block = max(1, _BLOCK_BYTES // (8 * size))
+    return [slice(start, min(start + per_block, n_signals)) for start in range(0, n_signals, per_block)]
+
+
+def _rows(signal, block):
+    """Signals ``block`` of a (T, n_signals) view as a contiguous (k, T) array."""
+    return np.ascontiguousarray(signal[:, block].T)
+
+
+def _lagged_rows_fft(x, y, max_lag, size):
+    """sum_t x(t) y(t+m), m = 0..max_lag, of (k, T) rows (``y is x``: autocorrelation)."""
+    fx = _fft.rfft(x, n=size, axis=-1)
     if y is x:
         fx *= np.conj(fx)
     else:
-        fx = np.conj(fx)
-        fx *= _fft.rfft(np.ascontiguousarray(y.reshape(n, -1).T), n=size, axis=-1)
-    out = _fft.irfft(fx, n=size, axis=-1)[:, :max_lag + 1]
-    return np.ascontiguousarray(out.T).reshape((max_lag + 1,) + x.shape[1:])
+        np.conj(fx, out=fx)
+        fx *= _fft.rfft(y, n=size, axis=-1)
+    return _fft.irfft(fx, n=size, axis=-1)[:, :max_lag + 1]
+
+
+def _lagged_products_fft(x, y, max_lag):
+    """sum_{t=0}^{T-m-1} x(t) y(t+m) for m = 0..max_lag, shape (max_lag + 1, ...).
+
+    The signals are processed in blocks of a few, each transposed to (signals, time),
+    contiguous in time, before the transforms: several times faster than transforming
+    along a strided axis 0, and the work arrays stay small whatever the trajectory length.
+    """
+    n = x.shape[0]
+    size = _fft.next_fast_len(2 * n, real=True)
+    x2 = x.reshape(n, -1)
+    y2 = x2 if y is x else y.reshape(n, -1)
+    out = np.empty((max_lag + 1, x2.shape[1]))
+    for block in _blocks(x2.shape[1], size):
+        rows = _rows(x2, block)
+        out[:, block] = _lagged_rows_fft(rows, rows if y is x else _rows(y2, block), max_lag, size).T
+    return out.reshape((max_lag + 1,) + x.shape[1:])
+
+
+def _cross_msd_fft(x, y, max_lag):
+    """FFT path of :func:`cross_msd` (``y is x`` for the MSD), block by block of signals."""
+    n = x.shape[0]
+    size = _fft.next_fast_len(2 * n, real=True)
+    x2 = x.reshape(n, -1)
+    same = y is x
+    y2 = x2 if same else y.reshape(n, -1)
+    out = np.empty((max_lag + 1, x2.shape[1]))
+    lags = np.arange(max_lag + 1)
+    counts = (n - lags).astype(np.float64)
+    for block in _blocks(x2.shape[1], size):
+        xs = _rows(x2, block)
+        xs -= xs.mean(axis=1, keepdims=True)
+        if same:
+            ys = xs
+        else:
+            ys = _rows(y2, block)
+            ys -= ys.mean(axis=1, keepdims=True)
+        prefix = np.zeros((xs.shape[0], n + 1))
+        np.cumsum(xs * ys, axis=1, out=prefix[:, 1:])
+        # sum_{t=0}^{T-m-1} [x y](t+m) + [x y](t) = (total - prefix[m]) + prefix[T-m]
+        squares = (prefix[:, n:n + 1] - prefix[:, :max_lag + 1]) + prefix[:, n - lags]
+        if same:
+            mixed = 2.0 * _lagged_rows_fft(xs, xs, max_lag, size)
+        else:
+            mixed = _lagged_rows_fft(xs, ys, max_lag, size) + _lagged_rows_fft(ys, xs, max_lag, size)
+        squares -= mixed
+        squares /= counts
+        out[:, block] = squares.T
+    out[0] = 0.0
+    return out.reshape((max_lag + 1,) + x.shape[1:])
 
 
 def correlation(a, b=None, max_lag=None, backend="fft"):
@@ -127,20 +187,7 @@ def cross_msd(x, y=None, max_lag=None, backend="fft"):
         for m in range(1, max_lag + 1):
             out[m] = np.sum((x[m:] - x[:n - m]) * (y[m:] - y[:n - m]), axis=0)
         return out / counts
-    x = x - x.mean(axis=0)
-    y = x if same else y - y.mean(axis=0)
-    products = x * y
-    prefix = np.concatenate((np.zeros((1,) + x.shape[1:]), np.cumsum(products, axis=0)))
-    lags = np.arange(max_lag + 1)
-    # sum_{t=0}^{T-m-1} [x y](t+m) + [x y](t) = (total - prefix[m]) + prefix[T-m]
-    squares = (prefix[n] - prefix[lags]) + prefix[n - lags]
-    if same:
-        mixed = 2.0 * _lagged_products_fft(x, x, max_lag)
-    else:
-        mixed = _lagged_products_fft(x, y, max_lag) + _lagged_products_fft(y, x, max_lag)
-    out = (squares - mixed) / counts
-    out[0] = 0.0
-    return out
+    return _cross_msd_fft(x, x if same else y, max_lag)
 
 
 def msd(x, max_lag=None, backend="fft"):
