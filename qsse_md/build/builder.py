@@ -37,14 +37,22 @@ ION_FFXML_NAMES = {"Li+": "LI", "PF6-": "PF6", "TFSI-": "TFSI"}
 
 
 def components_and_molecules(recipe: Recipe) -> tuple[dict[str, Component], dict]:
-    """Composition components and a factory of molecule types for every recipe name."""
+    """Composition components and molecule-type factories for every recipe name.
+
+    A factory takes the copy index: each polymer copy is its own segment (atactic
+    configurations and random sequences drawn from ``seed + copy``) with its own conformer;
+    small molecules ignore the index (PACKMOL orients their copies).
+    """
     components, makers = {}, {}
     for name, spec in recipe.polymers.items():
-        segment = build_segment(spec.monomers, spec.n_units, spec.sequence, spec.ratio,
-                                spec.tacticity, spec.caps, recipe.seed)
-        components[name] = Component(name, "polymer", _mass(segment.mol),
-                                     segment.mol.GetNumAtoms(), repeat_units=spec.n_units)
-        makers[name] = [lambda n=name, s=segment: polymer_molecule(n, s, recipe.seed)]
+        def segment(copy, spec=spec):
+            return build_segment(spec.monomers, spec.n_units, spec.sequence, spec.ratio,
+                                 spec.tacticity, spec.caps, recipe.seed + copy)
+        first = segment(0)
+        components[name] = Component(name, "polymer", _mass(first.mol),
+                                     first.mol.GetNumAtoms(), repeat_units=spec.n_units)
+        makers[name] = [lambda copy, n=name, make=segment:
+                        polymer_molecule(n, make(copy), recipe.seed + copy)]
     for name in _composition_names(recipe):
         if name in components:
             continue
@@ -54,11 +62,12 @@ def components_and_molecules(recipe: Recipe) -> tuple[dict[str, Component], dict
             cations = sum(1 for ion in ions if ion.charge_e > 0)
             components[name] = Component(name, "salt", species.molar_mass_g_per_mol,
                                          species.atom_count, cations=cations)
-            makers[name] = [lambda i=ion: small_molecule(i.name, i, recipe.seed) for ion in ions]
+            makers[name] = [lambda copy, i=ion: small_molecule(i.name, i, recipe.seed)
+                            for ion in ions]
         elif species.kind in ("solvent", "monomer"):
             components[name] = Component(name, "solvent", species.molar_mass_g_per_mol,
                                          species.atom_count, species.density_g_per_cm3)
-            makers[name] = [lambda s=species: small_molecule(s.name, s, recipe.seed)]
+            makers[name] = [lambda copy, s=species: small_molecule(s.name, s, recipe.seed)]
         else:
             raise ValueError(f"composition names the ion '{name}'; name its salt instead "
                              "(LiPF6 or LiTFSI) so the box stays neutral")
@@ -80,8 +89,12 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
     molecules: list[MoleculeType] = []
     counts: list[int] = []
     for name, count in _packing_order(resolved.counts, components):
+        if components[name].role == "polymer":
+            molecules += [makers[name][0](copy) for copy in range(count)]
+            counts += [1] * count
+            continue
         for make in makers[name]:
-            molecules.append(make())
+            molecules.append(make(0))
             counts.append(count)
     mass = resolved.total_mass_g_per_mol
     edge = volume_angstrom3_for_density(mass, recipe.density_g_per_cm3) ** (1.0 / 3.0)
