@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from qsse_md.cli.analyze import add_analyze_parser
+from qsse_md.cli.campaign import add_campaign_parser
 from qsse_md.cli.export import add_export_parser
 from qsse_md.cli.run import add_run_parser
 from qsse_md.errors import UserFixableError
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_parser(commands)
     add_export_parser(commands)
     add_analyze_parser(commands)
+    add_campaign_parser(commands)
     return parser
 
 
