@@ -39,9 +39,9 @@ ION_FFXML_NAMES = {"Li+": "LI", "PF6-": "PF6", "TFSI-": "TFSI"}
 def components_and_molecules(recipe: Recipe) -> tuple[dict[str, Component], dict]:
     """Composition components and molecule-type factories for every recipe name.
 
-    A factory takes the copy index: each polymer copy is its own segment (atactic
-    configurations and random sequences drawn from ``seed + copy``) with its own conformer;
-    small molecules ignore the index (PACKMOL orients their copies).
+    A factory takes a variant index: polymer variants are distinct segments (atactic
+    configurations and random sequences drawn from ``seed + variant``), each with its own
+    conformer; small molecules ignore the index (PACKMOL orients their copies).
     """
     components, makers = {}, {}
     for name, spec in recipe.polymers.items():
@@ -51,8 +51,8 @@ def components_and_molecules(recipe: Recipe) -> tuple[dict[str, Component], dict
         first = segment(0)
         components[name] = Component(name, "polymer", _mass(first.mol),
                                      first.mol.GetNumAtoms(), repeat_units=spec.n_units)
-        makers[name] = [lambda copy, n=name, make=segment:
-                        polymer_molecule(n, make(copy), recipe.seed + copy)]
+        makers[name] = [lambda variant, n=name, make=segment:
+                        polymer_molecule(n, make(variant), recipe.seed + variant)]
     for name in _composition_names(recipe):
         if name in components:
             continue
@@ -62,12 +62,12 @@ def components_and_molecules(recipe: Recipe) -> tuple[dict[str, Component], dict
             cations = sum(1 for ion in ions if ion.charge_e > 0)
             components[name] = Component(name, "salt", species.molar_mass_g_per_mol,
                                          species.atom_count, cations=cations)
-            makers[name] = [lambda copy, i=ion: small_molecule(i.name, i, recipe.seed)
+            makers[name] = [lambda variant, i=ion: small_molecule(i.name, i, recipe.seed)
                             for ion in ions]
         elif species.kind in ("solvent", "monomer"):
             components[name] = Component(name, "solvent", species.molar_mass_g_per_mol,
                                          species.atom_count, species.density_g_per_cm3)
-            makers[name] = [lambda copy, s=species: small_molecule(s.name, s, recipe.seed)]
+            makers[name] = [lambda variant, s=species: small_molecule(s.name, s, recipe.seed)]
         else:
             raise ValueError(f"composition names the ion '{name}'; name its salt instead "
                              "(LiPF6 or LiTFSI) so the box stays neutral")
@@ -90,8 +90,10 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
     counts: list[int] = []
     for name, count in _packing_order(resolved.counts, components):
         if components[name].role == "polymer":
-            molecules += [makers[name][0](copy) for copy in range(count)]
-            counts += [1] * count
+            variants = min(count, recipe.polymer_variants)
+            molecules += [makers[name][0](variant) for variant in range(variants)]
+            counts += [count // variants + (variant < count % variants)
+                       for variant in range(variants)]
             continue
         for make in makers[name]:
             molecules.append(make(0))

@@ -18,6 +18,7 @@ packing density and the force-field and system options::
     [box]
     density_g_per_cm3 = 1.0       # packing density; NPT relaxes it
     tolerance_angstrom = 2.0
+    polymer_variants = 4          # distinct segments (tacticity/sequence, conformer) per kind
     [forcefield]
     ion_charge_scale = 1.0        # e.g. 0.8 for scaled-charge ions
     li_model = "jensen2006"       # or "aqvist1990"
@@ -71,6 +72,10 @@ class Recipe:
         Packing density in g/cm^3.
     tolerance_angstrom : float
         PACKMOL minimum intermolecular distance in Å.
+    polymer_variants : int
+        Distinct segments per polymer kind, drawn from ``seed + variant`` (atactic
+        configurations, random sequences, conformers); copies are shared out among them.
+        More variants cost one embedding each and slow PACKMOL.
     ion_charge_scale : float
         Factor applied to all ion charges (1.0 = full charges).
     """
@@ -82,6 +87,7 @@ class Recipe:
     seed: int = 0
     density_g_per_cm3: float = 1.0
     tolerance_angstrom: float = 2.0
+    polymer_variants: int = 4
     ion_charge_scale: float = 1.0
     li_model: str = "jensen2006"
     system: SystemOptions = SystemOptions()
@@ -121,7 +127,7 @@ def parse_recipe(data: Mapping, default_name: str = "system") -> Recipe:
             values["ratio"] = tuple(values["ratio"])
         polymers[name] = PolymerSpec(**values)
     box = dict(data.get("box", {}))
-    _check_keys("[box]", box, {"density_g_per_cm3", "tolerance_angstrom"})
+    _check_keys("[box]", box, {"density_g_per_cm3", "tolerance_angstrom", "polymer_variants"})
     ff = dict(data.get("forcefield", {}))
     _check_keys("[forcefield]", ff, {"ion_charge_scale", "li_model"})
     system = dict(data.get("system", {}))
@@ -139,6 +145,7 @@ def parse_recipe(data: Mapping, default_name: str = "system") -> Recipe:
         polymers=polymers,
         density_g_per_cm3=density,
         tolerance_angstrom=float(box.get("tolerance_angstrom", 2.0)),
+        polymer_variants=_positive_int("[box] polymer_variants", box.get("polymer_variants", 4)),
         ion_charge_scale=float(ff.get("ion_charge_scale", 1.0)),
         li_model=str(ff.get("li_model", "jensen2006")),
         system=SystemOptions(**system),
@@ -146,6 +153,12 @@ def parse_recipe(data: Mapping, default_name: str = "system") -> Recipe:
         minimize_max_iterations=int(minimize.get("max_iterations", 0)),
         source=dict(data),
     )
+
+
+def _positive_int(where: str, value) -> int:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where} = {value!r}; give a whole number >= 1")
+    return value
 
 
 def _check_keys(where: str, table: Mapping, allowed: set) -> None:
