@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def add_analyze_parser(subparsers) -> None:
     """Add ``analyze {solvation,transport,...}`` to the ``qsse-md`` sub-commands."""
+    from qsse_md.cli.analyze_crystallization import add_crystallization_parser
     from qsse_md.cli.analyze_solvation import add_solvation_parser
     from qsse_md.cli.analyze_transport import add_transport_parsers
 
@@ -13,3 +14,4 @@ def add_analyze_parser(subparsers) -> None:
     analyses = analyze.add_subparsers(dest="analysis", required=True)
     add_solvation_parser(analyses)
     add_transport_parsers(analyses)
+    add_crystallization_parser(analyses)

@@ -16,6 +16,7 @@ from qsse_md.cli.analyze import add_analyze_parser
 from qsse_md.cli.campaign import add_campaign_parser
 from qsse_md.cli.export import add_export_parser
 from qsse_md.cli.run import add_run_parser
+from qsse_md.cli.study_cooling import add_study_parser
 from qsse_md.errors import UserFixableError
 
 EXIT_USAGE = 2
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(commands)
     add_analyze_parser(commands)
     add_campaign_parser(commands)
+    add_study_parser(commands)
     return parser
 
 

@@ -1,0 +1,40 @@
+"""Bilinear fit of a constructed volume-temperature curve with a known kink."""
+
+import numpy as np
+import pytest
+
+from qsse_md.analysis.transitions import bilinear_fit
+
+
+def _curve(rng, noise, break_k=250.0):
+    temperature = np.linspace(200.0, 320.0, 25)
+    volume = 1.00 + np.where(temperature < break_k, 2e-4, 6e-4) * (temperature - break_k)
+    return temperature, volume + rng.normal(scale=noise, size=len(temperature))
+
+
+def test_kink_recovered_within_noise():
+    fit = bilinear_fit(*_curve(np.random.default_rng(4), noise=5e-4), quantity="specific volume (cm³/g)")
+    assert abs(fit.break_K - 250.0) < 3 * fit.break_sem_K
+    assert 0 < fit.break_sem_K < 15.0
+    assert fit.slope_below == pytest.approx(2e-4, abs=3 * fit.slope_below_sem)
+    assert fit.slope_above == pytest.approx(6e-4, abs=3 * fit.slope_above_sem)
+    assert fit.residual_rms == pytest.approx(5e-4, rel=0.5)
+
+
+def test_exact_curve_and_outputs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    temperature, volume = _curve(np.random.default_rng(0), noise=0.0, break_k=263.0)
+    fit = bilinear_fit(temperature[::-1], volume[::-1])
+    assert fit.break_K == pytest.approx(263.0, abs=1e-6)
+    assert np.allclose(fit.to_dataframe()["residual"], 0.0, atol=1e-9)
+    assert fit.summary()["n_points"] == 25
+    assert fit.plot().get_xlabel() == "temperature (K)"
+
+
+def test_too_few_points():
+    with pytest.raises(ValueError, match="at least 4 distinct temperatures"):
+        bilinear_fit([298.0, 248.0, 223.0], [1.0, 1.01, 1.02])
+    with pytest.raises(ValueError, match="one value per temperature"):
+        bilinear_fit([298.0, 248.0, 223.0, 200.0], [1.0, 1.01])
