@@ -34,10 +34,53 @@ def count_cube(frame, solute, label, key, n_frames, n_solutes, n_labels):
     """
     cube = np.zeros((n_frames, n_solutes, n_labels), dtype=np.int64)
     keep = label >= 0
-    rows = np.unique(np.column_stack((frame[keep], solute[keep], label[keep], key[keep])), axis=0)
+    rows = _unique_rows(np.column_stack((frame[keep], solute[keep], label[keep], key[keep])))
     if len(rows):
         np.add.at(cube, (rows[:, 0], rows[:, 1], rows[:, 2]), 1)
     return cube
+
+
+def _row_codes(rows):
+    """One int64 code per row of non-negative integers, ordered like the rows
+    (lexicographically), or None when the mixed radix would overflow int64."""
+    rows = np.asarray(rows)
+    if rows.ndim != 2 or rows.shape[1] == 0 or not np.issubdtype(rows.dtype, np.integer):
+        return None, None
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64), np.ones(rows.shape[1], dtype=np.int64)
+    if rows.min() < 0:
+        return None, None
+    radix = rows.max(axis=0).astype(np.int64) + 1
+    if np.sum(np.log2(radix.astype(np.float64))) >= 62:
+        return None, None
+    codes = np.zeros(len(rows), dtype=np.int64)
+    for column in range(rows.shape[1]):
+        codes *= radix[column]
+        codes += rows[:, column]
+    return codes, radix
+
+
+def _decode(codes, radix, dtype):
+    out = np.empty((len(codes), len(radix)), dtype=dtype)
+    rest = codes.copy()
+    for column in range(len(radix) - 1, -1, -1):
+        out[:, column] = rest % radix[column]
+        rest //= radix[column]
+    return out
+
+
+def _unique_rows(rows, return_inverse=False, return_counts=False):
+    """``np.unique(rows, axis=0, ...)`` for rows of non-negative integers, through one int64
+    code per row (a 1-D sort instead of a structured one); the same result and order."""
+    codes, radix = _row_codes(rows)
+    if codes is None:
+        return np.unique(rows, axis=0, return_inverse=return_inverse, return_counts=return_counts)
+    if not (return_inverse or return_counts):
+        codes = np.sort(codes)
+        distinct = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+        return _decode(distinct, radix, np.asarray(rows).dtype)
+    result = np.unique(codes, return_inverse=return_inverse, return_counts=return_counts)
+    return (_decode(result[0], radix, np.asarray(rows).dtype),) + tuple(result[1:])
 
 
 def summarize_counts(cube, labels, counting, frames, n_blocks=5):
@@ -102,11 +145,11 @@ def composition_table(cube, labels, empty_name="empty"):
     """
     n_frames, n_solutes, n_labels = cube.shape
     flat = cube.reshape(-1, n_labels)
-    unique, inverse, counts = np.unique(flat, axis=0, return_inverse=True, return_counts=True)
+    unique, inverse, counts = _unique_rows(flat, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(n_frames, n_solutes)
-    in_frames = np.zeros(len(unique), dtype=np.int64)
-    for frame_codes in inverse:
-        in_frames[np.unique(frame_codes)] += 1
+    # frames holding each composition: distinct (frame, composition) pairs per composition
+    seen = np.unique(np.arange(n_frames, dtype=np.int64)[:, None] * len(unique) + inverse)
+    in_frames = np.bincount(seen % max(len(unique), 1), minlength=len(unique)).astype(np.int64)
     names = [" + ".join(f"{n} {label}" for n, label in zip(row, labels) if n) or empty_name for row in unique]
     table = pd.DataFrame(unique, columns=list(labels))
     table.insert(0, "composition", names)
@@ -143,9 +186,9 @@ def ion_pairing(frame, solute, anion_key, n_frames, n_solutes):
         ``frame_position`` (0..n_frames-1), ``cluster``, ``n_solutes``, ``n_anions``.
     """
     n_li_nodes = n_frames * n_solutes
-    edges = np.unique(np.column_stack((frame, solute, anion_key)), axis=0)
+    edges = _unique_rows(np.column_stack((frame, solute, anion_key)))
     li_nodes = edges[:, 0] * n_solutes + edges[:, 1]
-    anion_pairs, anion_nodes = np.unique(edges[:, [0, 2]], axis=0, return_inverse=True)
+    anion_pairs, anion_nodes = _unique_rows(edges[:, [0, 2]], return_inverse=True)
     anion_nodes = anion_nodes.ravel() + n_li_nodes
     n_nodes = n_li_nodes + len(anion_pairs)
     graph = coo_matrix((np.ones(len(edges)), (li_nodes, anion_nodes)), shape=(n_nodes, n_nodes))

@@ -25,7 +25,8 @@ from MDAnalysis.exceptions import NoDataError
 from qsse_md.analysis import shell_views
 from qsse_md.analysis.residence import residence_times
 from qsse_md.analysis.shell_plots import SolvationPlots
-from qsse_md.lib.distances import BACKENDS, box_widths, capped_pairs
+from qsse_md.lib._jit import jit
+from qsse_md.lib.distances import BACKENDS, _bin_index, box_widths, capped_pairs
 
 MOLECULE_MODES = ("fragment", "residue")
 COUNTINGS = ("species", "group", "molecule")
@@ -193,41 +194,77 @@ class Solvation(SolvationPlots, AnalysisBase):
         return list(groups), codes
 
     def run(self, start=None, stop=None, step=None, frames=None, verbose=None, **kwargs):
-        """Find missing cutoffs from g(r) on the same frames, then make the one pass.
+        """Make the one pass; species without a cutoff get the first minimum of their g(r).
+
+        The g(r) of those species is histogrammed from the same pass (every contact up
+        to ``r_max`` = min(8 Å, half the box) is kept until the cutoffs are known), with
+        exactly the bins and normalisation of :class:`qsse_md.analysis.rdf.RDF`.
 
         Returns
         -------
         Solvation
             ``self``, with ``results`` filled.
         """
-        from qsse_md.analysis.rdf import RDF
-
-        r_max = min(8.0, self._half_width)
-        for name in self._labels:
-            if name not in self._cutoffs:
-                rdf = RDF(self._solute, self._partners[name], nbins=int(round(r_max / 0.05)), range_angstrom=(0, r_max),
-                          exclude_same="residue", backend=self._backend, fallback_cutoff_angstrom=3.0)
-                rdf.run(start=start, stop=stop, step=step, frames=frames)
-                self._cutoffs[name] = rdf.results.first_shell_cutoff_angstrom
+        self._rdf_r_max = min(8.0, self._half_width)
+        self._rdf_species = [name for name in self._labels if name not in self._cutoffs]
         return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose, **kwargs)
 
     def _prepare(self):
-        self._atom_cutoff = np.array([self._cutoffs[name] for name in self._labels])[self._species_code]
-        self._max_cutoff = float(self._atom_cutoff.max())
+        known = [self._cutoffs[name] for name in self._labels if name in self._cutoffs]
+        self._search_cutoff = max(known + ([self._rdf_r_max] if self._rdf_species else []))
+        self._volume_sum = 0.0
+        self._atom_cutoff = None
         self._chunks = []
 
     def _single_frame(self):
-        pairs, distances = capped_pairs(self._solute.positions, self._all_partners.positions, self._max_cutoff,
+        pairs, distances = capped_pairs(self._solute.positions, self._all_partners.positions, self._search_cutoff,
                                         self._ts.dimensions, backend=self._backend)
         solute, partner = pairs[:, 0], pairs[:, 1]
-        keep = (distances <= self._atom_cutoff[partner]) & (self._solute_resix[solute] != self._partner_resix[partner])
+        keep = self._solute_resix[solute] != self._partner_resix[partner]
+        if not self._rdf_species:
+            keep &= distances <= self._atom_cutoff_of(partner)
         frame = np.full(int(keep.sum()), self._frame_index, dtype=np.int32)
         self._chunks.append((frame, solute[keep].astype(np.int32), partner[keep].astype(np.int32), distances[keep]))
+        self._volume_sum += self._ts.volume
 
-    def _conclude(self):
+    def _atom_cutoff_of(self, partner):
+        if self._atom_cutoff is None:
+            self._atom_cutoff = np.array([self._cutoffs[name] for name in self._labels])[self._species_code]
+        return self._atom_cutoff[partner]
+
+    def _cutoffs_from_rdf(self, solute, partner, distance):
+        """First-shell cutoffs of the species without one, from the contacts up to ``r_max``."""
+        from qsse_md.analysis.rdf import RDF
+
+        r_max = self._rdf_r_max
+        nbins = int(round(r_max / 0.05))
+        edges = np.linspace(0.0, r_max, nbins + 1)  # as RDF makes them
+        counts = _species_histograms(distance, self._species_code[partner], len(self._labels), edges)
+        for name in self._rdf_species:
+            rdf = RDF(self._solute, self._partners[name], nbins=nbins, range_angstrom=(0, r_max),
+                      exclude_same="residue", backend=self._backend, fallback_cutoff_angstrom=3.0)
+            rdf._prepare()
+            rdf.results.count = counts[self._labels.index(name)].astype(np.float64)
+            rdf.results.volume_sum_angstrom3 = self._volume_sum
+            rdf.n_frames = self.n_frames
+            rdf._conclude()
+            self._cutoffs[name] = rdf.results.first_shell_cutoff_angstrom
+
+    def _collected(self):
+        """Contact rows (frame, solute, partner, distance) within each species' cutoff."""
         parts = list(zip(*self._chunks)) if self._chunks else [[np.empty(0, np.int32)]] * 3 + [[np.empty(0)]]
         frame, solute, partner = (np.concatenate(p).astype(np.int64) for p in parts[:3])
         distance = np.concatenate(parts[3])
+        self._chunks = []
+        if self._rdf_species:
+            self._cutoffs_from_rdf(solute, partner, distance)
+            self._atom_cutoff = None
+            keep = distance <= self._atom_cutoff_of(partner)
+            frame, solute, partner, distance = frame[keep], solute[keep], partner[keep], distance[keep]
+        return frame, solute, partner, distance
+
+    def _conclude(self):
+        frame, solute, partner, distance = self._collected()
         self._rows = (frame, solute, partner)
         n_frames, n_solutes = self.n_frames, len(self._solute)
         species, resix = self._species_code[partner], self._partner_resix[partner]
@@ -317,3 +354,14 @@ class Solvation(SolvationPlots, AnalysisBase):
         pandas.DataFrame
         """
         return self.results.table
+
+
+@jit(cache=True)
+def _species_histograms(distance, species, n_species, edges):
+    """Pair counts per species and bin (binning of :func:`numpy.histogram`, as the RDF kernel)."""
+    counts = np.zeros((n_species, edges.shape[0] - 1), dtype=np.int64)
+    for row in range(distance.shape[0]):
+        index = _bin_index(distance[row], edges)
+        if index >= 0:
+            counts[species[row], index] += 1
+    return counts

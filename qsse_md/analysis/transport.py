@@ -15,7 +15,8 @@ from MDAnalysis.exceptions import NoDataError
 
 from qsse_md.analysis.transport_core import compute_transport
 from qsse_md.lib.correlation import BACKENDS
-from qsse_md.lib.unwrap import make_whole, unwrap_step
+from qsse_md.lib._jit import jit
+from qsse_md.lib.unwrap import make_whole, unwrap_step_inplace
 
 COMPOUNDS = ("residues", "atoms")
 
@@ -131,6 +132,9 @@ class Transport(AnalysisBase):
             self._drift_weights = drift_masses / drift_masses.sum() if drift_masses.sum() > 0 else \
                 np.full(len(drift_masses), 1.0 / len(drift_masses))
         self._whole_index = atoms.resindices
+        self._all_atoms = len(atoms) == len(universe.atoms) and bool(np.all(atoms.ix == np.arange(len(atoms))))
+        self._drift_all = self._drift_rows is not None and bool(
+            np.array_equal(self._drift_rows, np.arange(len(atoms))))
         self._temperature = None if temperature_K is None else float(temperature_K)
         self._charges_e = self._centre_charges(groups, charges)
         if self._temperature is not None:
@@ -194,12 +198,13 @@ class Transport(AnalysisBase):
         dimensions = self._ts.dimensions
         if dimensions is None:
             raise ValueError(f"frame {self._ts.frame} has no periodic box (dimensions)")
-        wrapped = self._atoms.positions.astype(np.float64)
+        positions = self._ts.positions if self._all_atoms else self._atoms.positions
         if self._previous is None:
-            unwrapped = make_whole(wrapped, self._whole_index, dimensions)
+            wrapped = positions.astype(np.float64)
+            self._previous = (wrapped, make_whole(wrapped, self._whole_index, dimensions))
         else:
-            unwrapped = unwrap_step(self._previous[0], self._previous[1], wrapped, dimensions)
-        self._previous = (wrapped, unwrapped)
+            unwrap_step_inplace(self._previous[0], self._previous[1], positions, dimensions)
+        unwrapped = self._previous[1]
         self._centres[self._frame_index] = self._reduce(unwrapped)
         if self._centre_velocities is not None:
             self._centre_velocities[self._frame_index] = self._reduce(self._atoms.velocities.astype(np.float64))
@@ -208,11 +213,10 @@ class Transport(AnalysisBase):
 
     def _reduce(self, values):
         """Mass-weighted centre values (n_centres, 3), minus the drift group's mean."""
-        selected = values[self._selected] * self._weights[:, None]
-        out = np.stack([np.bincount(self._centre_of_atom, selected[:, c], len(self._species_index))
-                        for c in range(3)], axis=1)
+        out = _weighted_centres(values, self._selected, self._weights, self._centre_of_atom,
+                                len(self._species_index))
         if self._drift_rows is not None:
-            out -= self._drift_weights @ values[self._drift_rows]
+            out -= self._drift_weights @ (values if self._drift_all else values[self._drift_rows])
         return out
 
     def _conclude(self):
@@ -257,3 +261,14 @@ class Transport(AnalysisBase):
         from qsse_md.analysis.transport_plots import summary_record
 
         return summary_record(self.results)
+
+
+@jit(cache=True)
+def _weighted_centres(values, selected, weights, centre_of_atom, n_centres):
+    """sum of weights * values[selected] per centre, (n_centres, 3): ``np.bincount`` per
+    component, in the same order (so the same numbers), without the temporaries."""
+    out = np.zeros((n_centres, 3))
+    for c in range(3):
+        for a in range(selected.shape[0]):
+            out[centre_of_atom[a], c] += values[selected[a], c] * weights[a]
+    return out

@@ -37,6 +37,8 @@ from qsse_md.units import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C, M2_PER_ANGSTRO
 #: Å^2/ps -> 1e-10 m^2/s
 D_UNIT = M2_PER_ANGSTROM2 / S_PER_PS / 1e-10
 _S_PER_M_TO_S_PER_CM = 0.01
+#: per-species (T, N, 3) MSD arrays up to this size are kept for the conductivity self terms
+_MSD_CACHE_BYTES = 64 * 2 ** 20
 #: MSD (Å^2) at or below which a species counts as immobile (D = 0, no fit)
 IMMOBILE_ANGSTROM2 = 1e-20
 
@@ -48,9 +50,24 @@ def conductivity_prefactor(volume_angstrom3, temperature_K):
             * M2_PER_ANGSTROM2 / S_PER_PS * _S_PER_M_TO_S_PER_CM)
 
 
-def _species_msd(centres, max_lag, backend):
-    """(L, 3) MSD per component averaged over centres."""
-    return msd(centres, max_lag=max_lag, backend=backend).mean(axis=1)
+def _species_msd(centres, max_lag, backend, block=16):
+    """(L, 3) MSD per component averaged over centres.
+
+    Computed ``block`` centres at a time and summed centre by centre in order, which is
+    what ``msd(centres).mean(axis=1)`` does, without holding the (L, N, 3) array.
+    """
+    n_centres = centres.shape[1]
+    if n_centres <= block:
+        return msd(centres, max_lag=max_lag, backend=backend).mean(axis=1)
+    total = None
+    for start in range(0, n_centres, block):
+        part = msd(centres[:, start:start + block], max_lag=max_lag, backend=backend)
+        for k in range(part.shape[1]):
+            if total is None:
+                total = part[:, k].copy()
+            else:
+                total += part[:, k]
+    return total / n_centres
 
 
 def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=None, temperature_K=None,
@@ -103,9 +120,14 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
            "n_blocks": n_blocks, "max_fit_lag_ps": max_end * dt_ps}
     windows = {}
     block_d = {}
+    msd_cache = {}
     for k, name in enumerate(names):
         members = centres[:, species_index == k]
-        xyz = _species_msd(members, None, backend)
+        if members.size * 8 <= _MSD_CACHE_BYTES:  # keep the per-centre MSD for the self term
+            msd_cache[k] = msd(members, backend=backend)
+            xyz = msd_cache[k].mean(axis=1)
+        else:
+            xyz = _species_msd(members, None, backend)
         out["msd_xyz_angstrom2"][name] = xyz
         out["msd_angstrom2"][name] = xyz.sum(axis=1)
         record = {"n_centres": int(members.shape[1]), "D_1e-10_m2_per_s": None, "sem_1e-10_m2_per_s": None,
@@ -131,7 +153,8 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
         record["loglog_slope"] = slope
     if temperature_K is not None:
         out["conductivity"] = _conductivity(centres, species_index, names, charges_e, lags_ps, volume_angstrom3,
-                                            temperature_K, out["diffusion"], windows, block_d, n_blocks, backend)
+                                            temperature_K, out["diffusion"], windows, block_d, n_blocks, backend,
+                                            msd_cache)
         if velocities is not None:
             out["green_kubo"] = _green_kubo(np.asarray(velocities, dtype=np.float64), species_index, names,
                                             charges_e, dt_ps, volume_angstrom3, temperature_K, windows, out,
@@ -140,7 +163,7 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
 
 
 def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, temperature_K, diffusion, windows,
-                  block_d, n_blocks, backend):
+                  block_d, n_blocks, backend, msd_cache=None):
     charged = [k for k, name in enumerate(names) if charges_e[k] != 0.0]
     prefactor = conductivity_prefactor(volume, temperature_K)
     result = {"temperature_K": float(temperature_K), "volume_angstrom3": float(volume), "reason": None,
@@ -191,8 +214,11 @@ def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, tem
     for i, j in pairs:
         entry = {"total": float(total[i, j]), "sem": block_sem(blocks[i, j])}
         if i == j:
-            own = centres[:, species_index == i]
-            self_curve = msd(own, max_lag=end, backend=backend).sum(axis=(1, 2))
+            if msd_cache and i in msd_cache:  # the same numbers as msd(own, max_lag=end)
+                self_curve = msd_cache[i][:end + 1].sum(axis=(1, 2))
+            else:
+                own = centres[:, species_index == i]
+                self_curve = msd(own, max_lag=end, backend=backend).sum(axis=(1, 2))
             entry["self"] = prefactor / 6.0 * linear_slope(lags, self_curve[start:end + 1])
             entry["distinct"] = entry["total"] - entry["self"]
         result["onsager_S_per_cm"][f"{names[i]}-{names[j]}"] = entry

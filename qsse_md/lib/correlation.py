@@ -110,7 +110,7 @@ def _cross_msd_fft(x, y, max_lag):
         prefix = np.zeros((xs.shape[0], n + 1))
         np.cumsum(xs * ys, axis=1, out=prefix[:, 1:])
         # sum_{t=0}^{T-m-1} [x y](t+m) + [x y](t) = (total - prefix[m]) + prefix[T-m]
-        squares = (prefix[:, n:n + 1] - prefix[:, :max_lag + 1]) + prefix[:, n - lags]
+        squares = (prefix[:, n:n + 1] - prefix[:, :max_lag + 1]) + prefix[:, n - max_lag:n + 1][:, ::-1]
         if same:
             mixed = 2.0 * _lagged_rows_fft(xs, xs, max_lag, size)
         else:

@@ -9,11 +9,14 @@ order, so they return identical numbers.
 
 The cell list (Allen & Tildesley, *Computer Simulation of Liquids*, 2nd ed., 2017,
 doi:10.1093/oso/9780198803195.001.0001, sec. 5.3) is built in fractional
-coordinates with cells at least ``cutoff`` thick perpendicular to each pair of box
-faces, so the 27 neighbouring cells hold every partner within the cutoff in any
-triclinic box. Cutoffs above half the smallest perpendicular box width are refused:
+coordinates with cells about ``cutoff / 2`` thick perpendicular to each pair of box
+faces; every partner within the cutoff lies within ``reach`` = ceil(cutoff / cell
+thickness) cells along each axis (5 x 5 x 5 cells, fewer candidates than the
+classic 3 x 3 x 3 cells a cutoff thick), in any triclinic box. Cutoffs above half the smallest perpendicular box width are refused:
 beyond it the minimum image of a pair is no longer unique.
 """
+
+import functools
 
 import numpy as np
 
@@ -21,6 +24,7 @@ from qsse_md.lib._jit import jit
 
 BACKENDS = ("numba", "numpy")
 _MAX_CELLS_PER_AXIS = 64
+_CELLS_PER_CUTOFF = 2
 
 
 def box_matrix(dimensions):
@@ -108,9 +112,63 @@ def _bin_index(distance, edges):
 
 
 @jit(cache=True)
-def _cell_search(coords1, cells1, coords2, cell_start, cell_order, n_cells, vectors, inverse,
-                 orthorhombic, cutoff, groups1, groups2, exclude_same_group, edges, want_pairs):
+def _cell_lists(coords1, coords2, groups2, inverse, n_cells):
+    """Cells of the first set; the second set counting-sorted by cell (stable).
+
+    Returns ``cells1`` (n1, 3), ``cell_start`` (n_cells + 1), ``cell_order`` (original
+    index of each sorted entry) and the second set's coordinates and group ids in cell
+    order, so that the search reads each cell as one contiguous run.
+    """
+    n1, n2 = coords1.shape[0], coords2.shape[0]
+    total = n_cells[0] * n_cells[1] * n_cells[2]
+    cells1 = np.empty((n1, 3), dtype=np.int64)
+    cell = np.empty(3, dtype=np.int64)
+    for i in range(n1):
+        for k in range(3):
+            cells1[i, k] = _cell_of(coords1[i, 0], coords1[i, 1], coords1[i, 2], inverse, k, n_cells[k])
+    linear2 = np.empty(n2, dtype=np.int64)
+    cell_start = np.zeros(total + 1, dtype=np.int64)
+    for j in range(n2):
+        for k in range(3):
+            cell[k] = _cell_of(coords2[j, 0], coords2[j, 1], coords2[j, 2], inverse, k, n_cells[k])
+        linear2[j] = (cell[0] * n_cells[1] + cell[1]) * n_cells[2] + cell[2]
+        cell_start[linear2[j] + 1] += 1
+    for c in range(total):
+        cell_start[c + 1] += cell_start[c]
+    fill = cell_start[:total].copy()
+    cell_order = np.empty(n2, dtype=np.int64)
+    sorted2 = np.empty((n2, 3), dtype=np.float64)
+    sorted_groups2 = np.empty(n2, dtype=np.int64)
+    for j in range(n2):
+        slot = fill[linear2[j]]
+        fill[linear2[j]] += 1
+        cell_order[slot] = j
+        sorted2[slot, 0] = coords2[j, 0]
+        sorted2[slot, 1] = coords2[j, 1]
+        sorted2[slot, 2] = coords2[j, 2]
+        sorted_groups2[slot] = groups2[j]
+    return cells1, cell_start, cell_order, sorted2, sorted_groups2
+
+
+@jit(cache=True)
+def _cell_of(x, y, z, inverse, k, n):
+    """Cell index along axis ``k`` of a point: floor(n * wrapped fractional coordinate)."""
+    f = x * inverse[0, k] + y * inverse[1, k] + z * inverse[2, k]
+    f -= np.floor(f)
+    c = int(f * n)
+    if c >= n:
+        c = n - 1
+    elif c < 0:
+        c = 0
+    return c
+
+
+@jit(cache=True)
+def _cell_search(coords1, coords2, groups1, groups2, n_cells, reach, vectors, inverse,
+                 orthorhombic, cutoff, exclude_same_group, edges, want_pairs):
     """Visit every pair within ``cutoff``: histogram it into ``edges`` or collect it."""
+    cells1, cell_start, cell_order, sorted2, sorted_groups2 = _cell_lists(coords1, coords2, groups2, inverse,
+                                                                          n_cells)
     cutoff_squared = cutoff * cutoff
     counts = np.zeros(max(edges.shape[0] - 1, 0), dtype=np.int64)
     capacity = max(16, 4 * coords1.shape[0]) if want_pairs else 1
@@ -120,10 +178,24 @@ def _cell_search(coords1, cells1, coords2, cell_start, cell_order, n_cells, vect
     n_found = 0
     lowest = np.empty(3, dtype=np.int64)
     highest = np.empty(3, dtype=np.int64)
-    for axis in range(3):  # unique neighbour offsets when an axis has < 3 cells
-        lowest[axis] = -1 if n_cells[axis] >= 3 else 0
-        highest[axis] = 1 if n_cells[axis] >= 2 else 0
+    for axis in range(3):  # offsets -reach..reach, or every cell once when the axis has fewer cells
+        if n_cells[axis] >= 2 * reach[axis] + 1:
+            lowest[axis] = -reach[axis]
+            highest[axis] = reach[axis]
+        else:
+            lowest[axis] = 0
+            highest[axis] = n_cells[axis] - 1
+    lx = vectors[0, 0]
+    ly = vectors[1, 1]
+    lz = vectors[2, 2]
+    half_x = 0.5 * lx
+    half_y = 0.5 * ly
+    half_z = 0.5 * lz
     for i in range(coords1.shape[0]):
+        px = coords1[i, 0]
+        py = coords1[i, 1]
+        pz = coords1[i, 2]
+        group_i = groups1[i]
         for ox in range(lowest[0], highest[0] + 1):
             cx = (cells1[i, 0] + ox) % n_cells[0]
             for oy in range(lowest[1], highest[1] + 1):
@@ -131,10 +203,29 @@ def _cell_search(coords1, cells1, coords2, cell_start, cell_order, n_cells, vect
                 for oz in range(lowest[2], highest[2] + 1):
                     cell = (cx * n_cells[1] + cy) * n_cells[2] + (cells1[i, 2] + oz) % n_cells[2]
                     for slot in range(cell_start[cell], cell_start[cell + 1]):
-                        j = cell_order[slot]
-                        if exclude_same_group and groups1[i] == groups2[j]:
+                        if exclude_same_group and group_i == sorted_groups2[slot]:
                             continue
-                        d2 = _distance_squared(coords1[i], coords2[j], vectors, inverse, orthorhombic)
+                        # _distance_squared written out on scalars: the call on array rows
+                        # is not optimised as well and costs ~5x per pair
+                        dx = sorted2[slot, 0] - px
+                        dy = sorted2[slot, 1] - py
+                        dz = sorted2[slot, 2] - pz
+                        if orthorhombic:
+                            # |d| <= L/2 gives rint(d / L) = 0: skip the division (same numbers)
+                            if dx > half_x or dx < -half_x:
+                                dx -= lx * np.rint(dx / lx)
+                            if dy > half_y or dy < -half_y:
+                                dy -= ly * np.rint(dy / ly)
+                            if dz > half_z or dz < -half_z:
+                                dz -= lz * np.rint(dz / lz)
+                        else:
+                            n0 = np.rint(dx * inverse[0, 0] + dy * inverse[1, 0] + dz * inverse[2, 0])
+                            n1 = np.rint(dx * inverse[0, 1] + dy * inverse[1, 1] + dz * inverse[2, 1])
+                            n2 = np.rint(dx * inverse[0, 2] + dy * inverse[1, 2] + dz * inverse[2, 2])
+                            dx -= n0 * vectors[0, 0] + n1 * vectors[1, 0] + n2 * vectors[2, 0]
+                            dy -= n0 * vectors[0, 1] + n1 * vectors[1, 1] + n2 * vectors[2, 1]
+                            dz -= n0 * vectors[0, 2] + n1 * vectors[1, 2] + n2 * vectors[2, 2]
+                        d2 = dx * dx + dy * dy + dz * dz
                         if d2 > cutoff_squared:
                             continue
                         distance = np.sqrt(d2)
@@ -149,7 +240,7 @@ def _cell_search(coords1, cells1, coords2, cell_start, cell_order, n_cells, vect
                             second = np.concatenate((second, np.empty_like(second)))
                             distances = np.concatenate((distances, np.empty_like(distances)))
                         first[n_found] = i
-                        second[n_found] = j
+                        second[n_found] = cell_order[slot]
                         distances[n_found] = distance
                         n_found += 1
     return counts, first[:n_found], second[:n_found], distances[:n_found]
@@ -163,13 +254,25 @@ def _prepare(coords1, coords2, cutoff, dimensions, backend):
     coords2 = np.ascontiguousarray(coords2, dtype=np.float64).reshape(-1, 3)
     if dimensions is None:
         raise ValueError("no periodic box given: minimum-image distances need box dimensions [a, b, c, alpha, beta, gamma]")
-    widths = box_widths(dimensions)
+    vectors, inverse, widths, orthorhombic = _box_geometry(tuple(float(v) for v in np.asarray(dimensions)[:6]))
     if not cutoff > 0 or cutoff > 0.5 * widths.min():
         raise ValueError(
             f"cutoff {cutoff} Å must be > 0 and at most half the smallest box width ({0.5 * widths.min():.4g} Å)"
         )
+    return coords1, coords2, vectors, inverse, widths, orthorhombic
+
+
+@functools.lru_cache(maxsize=16)
+def _box_geometry(dimensions):
+    """Box matrix, its inverse, perpendicular widths and orthorhombicity of a box (memoised:
+    a constant-volume trajectory pays for them once). Arrays are read-only."""
     vectors = box_matrix(dimensions)
-    return coords1, coords2, vectors, np.linalg.inv(vectors)
+    inverse = np.linalg.inv(vectors)
+    widths = box_widths(dimensions)
+    orthorhombic = bool(np.all(np.asarray(dimensions[3:6], dtype=np.float64) == 90.0))
+    for array in (vectors, inverse, widths):
+        array.flags.writeable = False
+    return vectors, inverse, widths, orthorhombic
 
 
 def _numpy_distances(coords1, coords2, vectors, inverse, orthorhombic):
@@ -189,8 +292,7 @@ def _numpy_distances(coords1, coords2, vectors, inverse, orthorhombic):
 
 def _search(coords1, coords2, cutoff, dimensions, backend, groups1, groups2, edges, want_pairs):
     """Shared driver of :func:`capped_pairs` and :func:`pair_distance_histogram`."""
-    coords1, coords2, vectors, inverse = _prepare(coords1, coords2, cutoff, dimensions, backend)
-    orthorhombic = bool(np.all(np.asarray(dimensions[3:6], dtype=np.float64) == 90.0))
+    coords1, coords2, vectors, inverse, widths, orthorhombic = _prepare(coords1, coords2, cutoff, dimensions, backend)
     exclude = groups1 is not None
     groups1 = np.zeros(len(coords1), np.int64) if groups1 is None else np.asarray(groups1, dtype=np.int64)
     groups2 = np.zeros(len(coords2), np.int64) if groups2 is None else np.asarray(groups2, dtype=np.int64)
@@ -203,17 +305,26 @@ def _search(coords1, coords2, cutoff, dimensions, backend, groups1, groups2, edg
         distances = np.sqrt(d2[first, second])
         counts = np.histogram(distances, bins=edges)[0] if not want_pairs else None
         return counts, first, second, distances
-    n_cells = np.clip(np.floor(box_widths(dimensions) / cutoff), 1, _MAX_CELLS_PER_AXIS).astype(np.int64)
-    cells1, cells2 = (
-        np.minimum((np.mod(coords @ inverse, 1.0) * n_cells).astype(np.int64), n_cells - 1) for coords in (coords1, coords2)
-    )
-    linear2 = (cells2[:, 0] * n_cells[1] + cells2[:, 1]) * n_cells[2] + cells2[:, 2]
-    cell_order = np.argsort(linear2, kind="stable").astype(np.int64)
-    cell_start = np.zeros(int(np.prod(n_cells)) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(linear2, minlength=int(np.prod(n_cells))), out=cell_start[1:])
+    n_cells, reach = _cell_grid(tuple(float(w) for w in widths), float(cutoff))
     edges = np.zeros(1) if edges is None else edges
-    return _cell_search(coords1, np.ascontiguousarray(cells1), coords2, cell_start, cell_order, n_cells, vectors,
-                        inverse, orthorhombic, float(cutoff), groups1, groups2, exclude, edges, want_pairs)
+    return _cell_search(coords1, coords2, groups1, groups2, n_cells, reach, vectors, inverse, orthorhombic,
+                        float(cutoff), exclude, edges, want_pairs)
+
+
+@functools.lru_cache(maxsize=64)
+def _cell_grid(widths, cutoff):
+    """Cells per axis and search reach (cells) for a box of perpendicular ``widths`` (Å).
+
+    Cells are about ``cutoff / 2`` thick and the reach is 2 cells: the 5^3 searched cells
+    hold ~2.5x fewer candidates than 3^3 cells a cutoff thick. The reach covers every
+    partner within the cutoff (with a margin for the rounding of the fractional coordinates).
+    """
+    widths = np.asarray(widths)
+    n_cells = np.clip(np.floor(_CELLS_PER_CUTOFF * widths / cutoff), 1, _MAX_CELLS_PER_AXIS).astype(np.int64)
+    reach = np.ceil(cutoff * n_cells / widths * (1.0 + 1e-9)).astype(np.int64)
+    n_cells.flags.writeable = False
+    reach.flags.writeable = False
+    return n_cells, reach
 
 
 def capped_pairs(coords1, coords2, cutoff, dimensions, backend="numba"):
@@ -238,8 +349,36 @@ def capped_pairs(coords1, coords2, cutoff, dimensions, backend="numba"):
         Minimum-image distances in Å.
     """
     _, first, second, distances = _search(coords1, coords2, cutoff, dimensions, backend, None, None, None, True)
+    if backend == "numba":  # rows come out grouped by i in increasing order: sort j within each i
+        return _sorted_pairs(first, second, distances)
     order = np.lexsort((second, first))
     return np.column_stack((first[order], second[order])).astype(np.int64), distances[order]
+
+
+@jit(cache=True)
+def _sorted_pairs(first, second, distances):
+    """(n, 2) pairs and distances ordered by ``first`` then ``second``, for ``first``
+    non-decreasing and pairs distinct (what ``np.lexsort((second, first))`` gives)."""
+    n = first.shape[0]
+    pairs = np.empty((n, 2), dtype=np.int64)
+    ordered = np.empty(n, dtype=np.float64)
+    start = 0
+    while start < n:
+        stop = start + 1
+        while stop < n and first[stop] == first[start]:
+            stop += 1
+        for k in range(start, stop):  # insertion sort: rows hold tens of partners
+            j, distance = second[k], distances[k]
+            slot = k
+            while slot > start and pairs[slot - 1, 1] > j:
+                pairs[slot, 1] = pairs[slot - 1, 1]
+                ordered[slot] = ordered[slot - 1]
+                slot -= 1
+            pairs[slot, 1] = j
+            ordered[slot] = distance
+            pairs[k, 0] = first[start]
+        start = stop
+    return pairs, ordered
 
 
 def pair_distance_histogram(coords1, coords2, edges, dimensions, groups1=None, groups2=None, backend="numba"):

@@ -20,6 +20,7 @@ Kernels only: numpy arrays in and out; boxes are MDAnalysis ``dimensions``.
 
 import numpy as np
 
+from qsse_md.lib._jit import jit
 from qsse_md.lib.distances import box_matrix
 
 
@@ -74,6 +75,45 @@ def unwrap_step(previous_wrapped, previous_unwrapped, wrapped, dimensions):
     return previous_unwrapped + minimum_image_shift(step, dimensions)
 
 
+def unwrap_step_inplace(previous_wrapped, unwrapped, wrapped, dimensions):
+    """:func:`unwrap_step` in place, with the same arithmetic (so the same numbers).
+
+    Parameters
+    ----------
+    previous_wrapped, unwrapped : numpy.ndarray, shape (n, 3), float64
+        Wrapped and unwrapped positions of the previous frame (Å); overwritten with
+        those of this frame.
+    wrapped : numpy.ndarray, shape (n, 3)
+        Wrapped positions of this frame (any float type; read as float64), Å.
+    dimensions : array_like, shape (6,)
+        Box of this frame.
+    """
+    a, b, c, alpha, beta, gamma = (float(v) for v in dimensions[:6])
+    if alpha == 90.0 and beta == 90.0 and gamma == 90.0:
+        if not (a > 0 and b > 0 and c > 0):
+            raise ValueError(f"invalid box dimensions {list(dimensions)}: lengths must be positive (Å)")
+        _unwrap_orthorhombic(previous_wrapped, unwrapped, wrapped, np.array((a, b, c)))
+        return
+    wrapped = np.asarray(wrapped, dtype=np.float64)
+    unwrapped[:] = unwrap_step(previous_wrapped, unwrapped, wrapped, dimensions)
+    previous_wrapped[:] = wrapped
+
+
+@jit(cache=True)
+def _unwrap_orthorhombic(previous_wrapped, unwrapped, wrapped, lengths):
+    """u += Δ - L floor(Δ / L + 1/2), Δ = w - w_prev, per atom and axis; w_prev = w."""
+    for i in range(wrapped.shape[0]):
+        for k in range(3):
+            position = np.float64(wrapped[i, k])
+            step = position - previous_wrapped[i, k]
+            if -0.25 * lengths[k] < step < 0.25 * lengths[k]:
+                # floor(step / L + 1/2) is exactly 0 here, and step - L * 0 == step
+                unwrapped[i, k] = unwrapped[i, k] + step
+            else:
+                unwrapped[i, k] = unwrapped[i, k] + (step - lengths[k] * np.floor(step / lengths[k] + 0.5))
+            previous_wrapped[i, k] = position
+
+
 def make_whole(positions, group_index, dimensions):
     """Put every atom at the minimum image of the first atom of its group.
 
@@ -121,4 +161,4 @@ def unwrap_trajectory(wrapped, dimensions):
     return out
 
 
-__all__ = ["make_whole", "minimum_image_shift", "unwrap_step", "unwrap_trajectory"]
+__all__ = ["make_whole", "minimum_image_shift", "unwrap_step", "unwrap_step_inplace", "unwrap_trajectory"]
