@@ -10,6 +10,7 @@ import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.core.groups import AtomGroup
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, molecule_indices
 from qsse_md.lib.distances import BACKENDS, box_widths, capped_pairs
 from qsse_md.lib.statistics import block_average
@@ -155,18 +156,9 @@ class PolymerSolventAffinity(AnalysisBase):
     def plot(self, ax=None):
         """Free-liquid fraction against time, one line per species.
 
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
+        Returns the matplotlib Axes (a new figure's when ``ax`` is None).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         for column, name in enumerate(self._names):
             ax.plot(self.results.time_ps, self.results.free_fraction[:, column], label=name)
         ax.set_xlabel("time (ps)")

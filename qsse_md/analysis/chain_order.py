@@ -16,6 +16,7 @@ import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.core.groups import AtomGroup
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.backbone import backbone_chains, chord_pairs, side_chain_pairs
 from qsse_md.lib.distances import BACKENDS, box_widths
 from qsse_md.lib.order import local_p2, minimum_image_vectors, nematic_order
@@ -173,18 +174,9 @@ class ChainOrder(AnalysisBase):
     def plot(self, ax=None):
         """Crystalline fraction (solid) and nematic order S (dashed) against time.
 
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
+        Returns the matplotlib Axes (a new figure's when ``ax`` is None).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         for k, name in enumerate(self._names):
             ax.plot(self.results.time_ps, self.results.crystalline_fraction[:, k], color=f"C{k}",
                     label=f"{name}: crystalline fraction (P2 > {self._threshold:g})")

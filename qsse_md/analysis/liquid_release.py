@@ -15,6 +15,7 @@ Per frame (heavy atoms only by default):
 import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, molecule_indices
 from qsse_md.lib.distances import BACKENDS, box_widths, capped_pairs
 from qsse_md.lib.order import minimum_image_vectors
@@ -158,21 +159,9 @@ class LiquidRelease(AnalysisBase):
     def plot(self, ax=None):
         """Free fraction, largest-cluster fraction and demixing index against time.
 
-        Frames where a solvent cluster percolates are marked with dots on the
-        largest-cluster line.
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
+        Returns the matplotlib Axes (a new figure's when ``ax`` is None).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         r = self.results
         ax.plot(r.time_ps, r.free_fraction, label="free solvent fraction")
         ax.plot(r.time_ps, r.largest_cluster_fraction, label="largest solvent cluster")

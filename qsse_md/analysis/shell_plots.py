@@ -2,13 +2,8 @@
 
 import numpy as np
 
+from qsse_md.analysis._plotting import axes_or_new
 
-def _axes(ax):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 class SolvationPlots:
@@ -30,7 +25,7 @@ class SolvationPlots:
         -------
         matplotlib.axes.Axes
         """
-        ax = _axes(ax)
+        ax = axes_or_new(ax)
         table = self.results.coordination[self.results.coordination["counting"] == counting]
         ax.bar(table["label"], table["mean"], yerr=np.nan_to_num(table["sem"].to_numpy()), capsize=3)
         ax.set_ylabel(f"coordination number per solute ({counting})")
@@ -48,7 +43,7 @@ class SolvationPlots:
         -------
         matplotlib.axes.Axes
         """
-        ax = _axes(ax)
+        ax = axes_or_new(ax)
         table = self.results.coordination_distribution
         for label, rows in table[table["counting"] == counting].groupby("label", sort=False):
             ax.plot(rows["count"], rows["probability"], marker="o", label=label)
@@ -71,7 +66,7 @@ class SolvationPlots:
         -------
         matplotlib.axes.Axes
         """
-        ax = _axes(ax)
+        ax = axes_or_new(ax)
         table = self.results.compositions if by == "species" else self.results.group_compositions
         if table is None:
             raise ValueError("no group compositions: the analysis was run without groups")
@@ -89,7 +84,7 @@ class SolvationPlots:
         """
         if self.results.ion_pairing_by_frame is None:
             raise ValueError("no ion pairing: the analysis was run without anions")
-        ax = _axes(ax)
+        ax = axes_or_new(ax)
         for name in self.results.ion_pairing_by_frame.columns:
             ax.plot(self.results.times_ps, self.results.ion_pairing_by_frame[name], label=name)
         ax.set_xlabel("time (ps)")
@@ -106,7 +101,7 @@ class SolvationPlots:
         """
         if self.results.cluster_sizes is None:
             raise ValueError("no clusters: the analysis was run without anions")
-        ax = _axes(ax)
+        ax = axes_or_new(ax)
         ax.bar(self.results.cluster_sizes["n_solutes"], self.results.cluster_sizes["fraction_of_solutes"])
         ax.set_xlabel("cluster size (solutes)")
         ax.set_ylabel("fraction of solutes")

@@ -16,6 +16,7 @@ bonds are counted per repeat unit (residue) and split intra-/inter-chain.
 import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, ensure_bonds, molecule_indices
 from qsse_md.lib.distances import BACKENDS, box_widths
 from qsse_md.lib.packing import hydrogen_bonds, ring_geometry, stacking_pairs
@@ -137,18 +138,9 @@ class SideChainPacking(AnalysisBase):
     def plot(self, ax=None):
         """Histogram of ring centroid distances (stacking distance marked).
 
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
+        Returns the matplotlib Axes (a new figure's when ``ax`` is None).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         edges = self._distance_edges
         ax.stairs(self.results.distance_histogram / max(self.n_frames, 1), edges, label="ring pairs per frame")
         ax.axvline(self._stack[0], color="grey", linestyle="--", label="stacking distance")

@@ -12,6 +12,7 @@ saying how to install it.
 import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import molecule_indices
 from qsse_md.lib.distances import box_matrix
 from qsse_md.lib.order import minimum_image_vectors
@@ -107,18 +108,9 @@ class SteinhardtOrder(AnalysisBase):
     def plot(self, ax=None):
         """Histograms of the per-point q_l summed over frames.
 
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
+        Returns the matplotlib Axes (a new figure's when ``ax`` is None).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         for l, counts in self.results.histogram.items():
             ax.stairs(counts, Q_EDGES, label=f"q{l}")
         ax.set_xlabel("q_l (dimensionless)")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qsse_md.analysis._plotting import axes_or_new
+
 MIN_POINTS = 4
 
 
@@ -81,18 +83,9 @@ class BilinearFit:
     def plot(self, ax=None):
         """Data (dots), the two fitted lines and the break with its ±1 SE band.
 
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes, optional
-
-        Returns
-        -------
-        matplotlib.axes.Axes
+        Returns the matplotlib Axes (a new figure's when ``ax`` is None).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         grid = np.linspace(self.temperature_K.min(), self.temperature_K.max(), 200)
         ax.plot(self.temperature_K, self.values, "o", color="C0", label="data")
         ax.plot(grid, self.predict(grid), color="C1", label="bilinear fit")
