@@ -118,7 +118,9 @@ def _print_summary(record: dict, out: Path) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``qsse-md``."""
-    parser = argparse.ArgumentParser(prog="qsse-md", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="qsse-md", description="Build, run and analyse MD of lithium polymer electrolytes: "
+        "SMILES -> parameterised box -> OpenMM dynamics -> solvation, transport, order.")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     commands = parser.add_subparsers(dest="command", required=True)
 
