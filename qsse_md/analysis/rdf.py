@@ -17,7 +17,7 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 from MDAnalysis.exceptions import NoDataError
 
-from qsse_md.lib.distances import BACKENDS, box_widths, pair_distance_histogram
+from qsse_md.lib.distances import BACKENDS, IndexedSearch, box_widths, pair_distance_histogram
 
 EXCLUSIONS = ("residue", "molecule", None)
 
@@ -132,16 +132,28 @@ class RDF(AnalysisBase):
     def _prepare(self):
         self.results.edges_angstrom = self._edges
         self.results.bins_angstrom = 0.5 * (self._edges[:-1] + self._edges[1:])
-        self.results.count = np.zeros(len(self._edges) - 1)
         self.results.volume_sum_angstrom3 = 0.0
+        if self._kernel_backend == "numba":
+            # integer counts accumulated in place by the kernel (exact; made float64 in _conclude)
+            self._search = IndexedSearch(self._g1.ix, self._g2.ix, self._edges[-1], self._groups1, self._groups2,
+                                         self._edges)
+            self.results.count = self._search.hist[0]
+        else:
+            self._search = None
+            self.results.count = np.zeros(len(self._edges) - 1)
 
     def _single_frame(self):
-        if self._ts.dimensions is None:
-            raise ValueError(f"frame {self._ts.frame} has no periodic box (dimensions)")
-        self.results.count += pair_distance_histogram(self._g1.positions, self._g2.positions, self._edges,
-                                                      self._ts.dimensions, self._groups1, self._groups2,
-                                                      backend=self._kernel_backend)
-        self.results.volume_sum_angstrom3 += self._ts.volume
+        ts = self._ts
+        dimensions = ts.dimensions
+        if dimensions is None:
+            raise ValueError(f"frame {ts.frame} has no periodic box (dimensions)")
+        if self._search is not None:
+            self._search(ts.positions, dimensions)
+        else:
+            self.results.count += pair_distance_histogram(self._g1.positions, self._g2.positions, self._edges,
+                                                          dimensions, self._groups1, self._groups2,
+                                                          backend=self._kernel_backend)
+        self.results.volume_sum_angstrom3 += ts.volume
 
     def _get_aggregator(self):
         return ResultsGroup(lookup={"count": ResultsGroup.ndarray_sum, "volume_sum_angstrom3": ResultsGroup.ndarray_sum,
@@ -149,6 +161,7 @@ class RDF(AnalysisBase):
                                     "edges_angstrom": ResultsGroup.ndarray_mean})
 
     def _conclude(self):
+        self.results.count = np.asarray(self.results.count, dtype=np.float64)
         n_pairs = len(self._g1) * len(self._g2)
         if self._groups1 is not None:
             shared, count1 = np.unique(self._groups1, return_counts=True)

@@ -111,9 +111,26 @@ def contact_histories(frame, solute, residue, n_frames):
     -------
     numpy.ndarray of bool, shape (n_pairs, n_frames)
     """
-    pairs, pair_index = np.unique(np.column_stack((solute, residue)), axis=0, return_inverse=True)
-    history = np.zeros((len(pairs), n_frames), dtype=bool)
-    history[pair_index.ravel(), frame] = True
+    solute = np.asarray(solute, dtype=np.int64)
+    residue = np.asarray(residue, dtype=np.int64)
+    if len(solute) == 0 or solute.min() < 0 or residue.min() < 0:
+        pairs, pair_index = np.unique(np.column_stack((solute, residue)), axis=0, return_inverse=True)
+        n_pairs, pair_index = len(pairs), pair_index.ravel()
+    else:
+        # one int64 code per (solute, residue), ordered like the rows of np.unique(axis=0)
+        n_residues = int(residue.max()) + 1
+        code = solute * n_residues + residue
+        size = (int(solute.max()) + 1) * n_residues
+        if size <= 1 << 26:  # dense table: no sort
+            present = np.zeros(size, dtype=bool)
+            present[code] = True
+            rank = np.cumsum(present, dtype=np.int64) - 1
+            n_pairs, pair_index = int(rank[-1]) + 1, rank[code]
+        else:
+            distinct, pair_index = np.unique(code, return_inverse=True)
+            n_pairs = len(distinct)
+    history = np.zeros((n_pairs, n_frames), dtype=bool)
+    history[pair_index, frame] = True
     return history
 
 

@@ -20,13 +20,14 @@ import warnings
 import numpy as np
 import pandas as pd
 from MDAnalysis.analysis.base import AnalysisBase
+from MDAnalysis.analysis.results import ResultsGroup
 from MDAnalysis.exceptions import NoDataError
 
 from qsse_md.analysis import shell_views
 from qsse_md.analysis.residence import residence_times
 from qsse_md.analysis.shell_plots import SolvationPlots
 from qsse_md.lib._jit import jit
-from qsse_md.lib.distances import BACKENDS, _bin_index, box_widths, capped_pairs
+from qsse_md.lib.distances import BACKENDS, IndexedSearch, _bin_index, box_widths, capped_pairs
 
 MOLECULE_MODES = ("fragment", "residue")
 COUNTINGS = ("species", "group", "molecule")
@@ -209,37 +210,81 @@ class Solvation(SolvationPlots, AnalysisBase):
         self._rdf_species = [name for name in self._labels if name not in self._cutoffs]
         return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose, **kwargs)
 
+    #: contacts of species whose cutoff comes from g(r) are stored up to this distance (Å) during the
+    #: pass; should a g(r) cutoff come out larger, the contacts are collected again in a second pass
+    _STORE_CAP_ANGSTROM = 4.5
+
+    @classmethod
+    def get_supported_backends(cls):
+        return ("serial", "multiprocessing", "dask")
+
+    _analysis_algorithm_is_parallelizable = True
+
+    def _get_aggregator(self):
+        return ResultsGroup(lookup={"_contact_chunks": ResultsGroup.flatten_sequence,
+                                    "_rdf_counts": ResultsGroup.ndarray_sum,
+                                    "_volumes": ResultsGroup.flatten_sequence})
+
+    def _compute(self, indexed_frames, verbose=None, *, progressbar_kwargs=None):
+        # positions of this block's frames among all analysed frames (global, also in parallel runs)
+        self._frame_positions = np.asarray(indexed_frames[:, 0], dtype=np.int64)
+        return super()._compute(indexed_frames, verbose=verbose, progressbar_kwargs=progressbar_kwargs)
+
     def _prepare(self):
         known = [self._cutoffs[name] for name in self._labels if name in self._cutoffs]
         self._search_cutoff = max(known + ([self._rdf_r_max] if self._rdf_species else []))
-        self._volume_sum = 0.0
         self._atom_cutoff = None
-        self._chunks = []
+        self._search = self._contact_search(self._store_cutoffs())
+        self.results._volumes = []
+        self.results._rdf_counts = self._search.hist
+        self.results._contact_chunks = []
+
+    def _store_cutoffs(self):
+        """Per-partner-atom distance up to which contacts are stored during the pass."""
+        cap = min(self._rdf_r_max, self._STORE_CAP_ANGSTROM) if self._rdf_species else 0.0
+        return np.array([self._cutoffs.get(name, cap) for name in self._labels])[self._species_code]
+
+    def _contact_search(self, keep_cutoff):
+        edges = None
+        if self._rdf_species:
+            edges = np.linspace(0.0, self._rdf_r_max, int(round(self._rdf_r_max / 0.05)) + 1)  # as RDF makes them
+        return IndexedSearch(self._solute.ix, self._all_partners.ix, self._search_cutoff, self._solute_resix,
+                             self._partner_resix, edges, self._species_code, len(self._labels), keep_cutoff)
 
     def _single_frame(self):
-        pairs, distances = capped_pairs(self._solute.positions, self._all_partners.positions, self._search_cutoff,
-                                        self._ts.dimensions, backend=self._backend)
+        ts = self._ts
+        if self._backend == "numba":
+            solute, partner, distances = self._search(ts.positions, ts.dimensions)
+        else:
+            solute, partner, distances = self._numpy_frame(self._solute.positions, self._all_partners.positions,
+                                                           ts.dimensions)
+        self.results._contact_chunks.append((self._frame_positions[self._frame_index], solute, partner, distances))
+        self.results._volumes.append(ts.volume)
+
+    def _numpy_frame(self, solute_positions, partner_positions, dimensions):
+        """The numpy reference of :meth:`_single_frame`'s kernel (same rows, same histogram)."""
+        pairs, distances = capped_pairs(solute_positions, partner_positions, self._search_cutoff, dimensions,
+                                        backend="numpy")
         solute, partner = pairs[:, 0], pairs[:, 1]
         keep = self._solute_resix[solute] != self._partner_resix[partner]
-        if not self._rdf_species:
-            keep &= distances <= self._atom_cutoff_of(partner)
-        frame = np.full(int(keep.sum()), self._frame_index, dtype=np.int32)
-        self._chunks.append((frame, solute[keep].astype(np.int32), partner[keep].astype(np.int32), distances[keep]))
-        self._volume_sum += self._ts.volume
+        solute, partner, distances = solute[keep], partner[keep], distances[keep]
+        if self._rdf_species:
+            self._search.hist += _species_histograms(distances, self._species_code[partner], len(self._labels),
+                                                     self._search.edges)
+        keep = distances <= self._search.keep_cutoff[partner]
+        return solute[keep], partner[keep], distances[keep]
 
     def _atom_cutoff_of(self, partner):
         if self._atom_cutoff is None:
             self._atom_cutoff = np.array([self._cutoffs[name] for name in self._labels])[self._species_code]
         return self._atom_cutoff[partner]
 
-    def _cutoffs_from_rdf(self, solute, partner, distance):
-        """First-shell cutoffs of the species without one, from the contacts up to ``r_max``."""
+    def _cutoffs_from_rdf(self, counts):
+        """First-shell cutoffs of the species without one, from the pair histograms up to ``r_max``."""
         from qsse_md.analysis.rdf import RDF
 
         r_max = self._rdf_r_max
         nbins = int(round(r_max / 0.05))
-        edges = np.linspace(0.0, r_max, nbins + 1)  # as RDF makes them
-        counts = _species_histograms(distance, self._species_code[partner], len(self._labels), edges)
         for name in self._rdf_species:
             rdf = RDF(self._solute, self._partners[name], nbins=nbins, range_angstrom=(0, r_max),
                       exclude_same="residue", backend=self._backend, fallback_cutoff_angstrom=3.0)
@@ -250,18 +295,49 @@ class Solvation(SolvationPlots, AnalysisBase):
             rdf._conclude()
             self._cutoffs[name] = rdf.results.first_shell_cutoff_angstrom
 
+    @staticmethod
+    def _stack(chunks):
+        if not chunks:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+        positions, solute, partner, distance = zip(*chunks)
+        lengths = np.fromiter((len(s) for s in solute), dtype=np.int64, count=len(solute))
+        frame = np.repeat(np.asarray(positions, dtype=np.int64), lengths)
+        return (frame, np.concatenate(solute).astype(np.int64, copy=False),
+                np.concatenate(partner).astype(np.int64, copy=False), np.concatenate(distance))
+
     def _collected(self):
         """Contact rows (frame, solute, partner, distance) within each species' cutoff."""
-        parts = list(zip(*self._chunks)) if self._chunks else [[np.empty(0, np.int32)]] * 3 + [[np.empty(0)]]
-        frame, solute, partner = (np.concatenate(p).astype(np.int64) for p in parts[:3])
-        distance = np.concatenate(parts[3])
-        self._chunks = []
+        r = self.results
+        chunks, counts = r.pop("_contact_chunks"), r.pop("_rdf_counts")
+        self._volume_sum = 0.0
+        for volume in r.pop("_volumes"):  # summed in frame order, as the serial pass always did
+            self._volume_sum += volume
+        frame, solute, partner, distance = self._stack(chunks)
+        del chunks
         if self._rdf_species:
-            self._cutoffs_from_rdf(solute, partner, distance)
+            stored = self._store_cutoffs()
+            self._cutoffs_from_rdf(counts)
             self._atom_cutoff = None
+            final = self._atom_cutoff_of(np.arange(len(self._species_code)))
+            if np.any(final > stored):  # a g(r) cutoff beyond the stored range: collect the contacts again
+                frame, solute, partner, distance = self._second_pass(final)
             keep = distance <= self._atom_cutoff_of(partner)
             frame, solute, partner, distance = frame[keep], solute[keep], partner[keep], distance[keep]
         return frame, solute, partner, distance
+
+    def _second_pass(self, keep_cutoff):
+        """Contacts within ``keep_cutoff`` (per partner atom) over the analysed frames, serially."""
+        search = self._contact_search(keep_cutoff)
+        chunks = []
+        for position, ts in enumerate(self._trajectory[self.frames]):
+            if self._backend == "numba":
+                solute, partner, distances = search(ts.positions, ts.dimensions)
+            else:
+                self._search = search
+                solute, partner, distances = self._numpy_frame(self._solute.positions,
+                                                               self._all_partners.positions, ts.dimensions)
+            chunks.append((position, solute, partner, distances))
+        return self._stack(chunks)
 
     def _conclude(self):
         frame, solute, partner, distance = self._collected()

@@ -44,13 +44,16 @@ def add_solvation_parser(analyses) -> None:
     parser.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     parser.add_argument("--clusters", type=int, default=0, metavar="N",
                         help="write DFT inputs of the N most frequent shell compositions")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="analyse the solvation pass in N processes over frame blocks (default 1: serial)")
     parser.set_defaults(func=_command)
 
 
 def _command(args) -> None:
     record = analyze_solvation(args.topology, args.trajectory, out=args.out, solute=args.solute,
                                species=_pairs(args.species, "--species"), cutoffs=_cutoffs(args.cutoff),
-                               start=args.start, stop=args.stop, step=args.step, clusters=args.clusters)
+                               start=args.start, stop=args.stop, step=args.step, clusters=args.clusters,
+                               workers=args.workers)
     frames = record["frames"]
     print(f"analysed {frames['n_frames']} frames of {record['inputs']['trajectory']}; wrote {args.out}/")
     for label, value in record["coordination"]["species"].items():
@@ -128,11 +131,12 @@ def _one_line(error) -> str:
 
 
 def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=None, cutoffs=None, start=None,
-                      stop=None, step=None, clusters=0) -> dict:
+                      stop=None, step=None, clusters=0, workers=1) -> dict:
     """Run the solvation analysis (and polymer-solvent affinity) and write ``out`` atomically.
 
     Parameters mirror the command-line options; ``species`` maps names to selections,
-    ``cutoffs`` is a number (Å) or a dict of species name to Å. Returns the record
+    ``cutoffs`` is a number (Å) or a dict of species name to Å; ``workers`` > 1 runs the
+    solvation pass over frame blocks in that many processes (same results). Returns the record
     written as ``solvation.json``.
     """
     from qsse_md.analysis.groups import anion_partners, coordinating_atoms, default_solvation
@@ -142,6 +146,8 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     check_new_output_dir(Path(out))
     if clusters < 0:
         raise ValueError(f"--clusters {clusters}: give a number >= 0")
+    if int(workers) != workers or workers < 1:
+        raise ValueError(f"--workers {workers}: give a whole number >= 1")
     topology, trajectory = resolve_inputs(topology, trajectory)
     universe = load_universe(topology, trajectory)
     guess = species_from_selections(universe, species, solute) if species else guess_species(universe, solute)
@@ -149,7 +155,8 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     solvation = default_solvation(guess, donors, cutoffs)
     frames = {"start": start, "stop": stop, "step": step}
     try:
-        solvation.run(**frames)
+        parallel = {"backend": "multiprocessing", "n_workers": int(workers)} if workers > 1 else {}
+        solvation.run(**frames, **parallel)
         affinity = _affinity(guess, frames)
     except (OSError, EOFError, RuntimeError) as error:
         raise ValueError(f"cannot read {trajectory}: {_one_line(error)}; check the file is complete") from error

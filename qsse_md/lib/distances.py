@@ -412,3 +412,191 @@ def pair_distance_histogram(coords1, coords2, edges, dimensions, groups1=None, g
         raise ValueError("give group ids for both coordinate sets or for neither")
     counts = _search(coords1, coords2, edges[-1], dimensions, backend, groups1, groups2, edges, False)[0]
     return counts.astype(np.int64)
+
+
+@jit(cache=True)
+def _indexed_search(positions, index1, index2, groups1, groups2, n_cells, reach, vectors, inverse, orthorhombic,
+                    cutoff, exclude_same_group, edges, species, hist, keep_cutoff, want_pairs):
+    """:func:`_cell_search` on ``positions[index1]`` and ``positions[index2]`` read in place.
+
+    Every pair within ``cutoff`` (not sharing a group when ``exclude_same_group``) is
+    histogrammed into ``hist[species[j]]`` (in place, binning of :func:`_bin_index`);
+    with ``want_pairs`` the pairs with ``distance <= keep_cutoff[j]`` are returned,
+    ordered by ``i`` then ``j`` (the order of :func:`capped_pairs`). Coordinates are
+    converted to float64 on reading, so the numbers equal those of :func:`_cell_search`
+    on float64 copies.
+    """
+    n1, n2 = index1.shape[0], index2.shape[0]
+    total = n_cells[0] * n_cells[1] * n_cells[2]
+    cells1 = np.empty((n1, 3), dtype=np.int64)
+    coords1 = np.empty((n1, 3), dtype=np.float64)
+    for i in range(n1):
+        for k in range(3):
+            coords1[i, k] = positions[index1[i], k]
+        for k in range(3):
+            cells1[i, k] = _cell_of(coords1[i, 0], coords1[i, 1], coords1[i, 2], inverse, k, n_cells[k])
+    linear2 = np.empty(n2, dtype=np.int64)
+    cell_start = np.zeros(total + 1, dtype=np.int64)
+    for j in range(n2):
+        x = np.float64(positions[index2[j], 0])
+        y = np.float64(positions[index2[j], 1])
+        z = np.float64(positions[index2[j], 2])
+        c0 = _cell_of(x, y, z, inverse, 0, n_cells[0])
+        c1 = _cell_of(x, y, z, inverse, 1, n_cells[1])
+        c2 = _cell_of(x, y, z, inverse, 2, n_cells[2])
+        linear2[j] = (c0 * n_cells[1] + c1) * n_cells[2] + c2
+        cell_start[linear2[j] + 1] += 1
+    for c in range(total):
+        cell_start[c + 1] += cell_start[c]
+    fill = cell_start[:total].copy()
+    cell_order = np.empty(n2, dtype=np.int64)
+    sorted2 = np.empty((n2, 3), dtype=np.float64)
+    sorted_groups2 = np.empty(n2, dtype=np.int64)
+    for j in range(n2):
+        slot = fill[linear2[j]]
+        fill[linear2[j]] += 1
+        cell_order[slot] = j
+        sorted2[slot, 0] = positions[index2[j], 0]
+        sorted2[slot, 1] = positions[index2[j], 1]
+        sorted2[slot, 2] = positions[index2[j], 2]
+        sorted_groups2[slot] = groups2[j]
+    cutoff_squared = cutoff * cutoff
+    capacity = max(16, 4 * n1) if want_pairs else 1
+    first = np.empty(capacity, dtype=np.int64)
+    second = np.empty(capacity, dtype=np.int64)
+    distances = np.empty(capacity, dtype=np.float64)
+    n_found = 0
+    lowest = np.empty(3, dtype=np.int64)
+    highest = np.empty(3, dtype=np.int64)
+    for axis in range(3):
+        if n_cells[axis] >= 2 * reach[axis] + 1:
+            lowest[axis] = -reach[axis]
+            highest[axis] = reach[axis]
+        else:
+            lowest[axis] = 0
+            highest[axis] = n_cells[axis] - 1
+    lx = vectors[0, 0]
+    ly = vectors[1, 1]
+    lz = vectors[2, 2]
+    half_x = 0.5 * lx
+    half_y = 0.5 * ly
+    half_z = 0.5 * lz
+    for i in range(n1):
+        px = coords1[i, 0]
+        py = coords1[i, 1]
+        pz = coords1[i, 2]
+        group_i = groups1[i]
+        segment = n_found
+        for ox in range(lowest[0], highest[0] + 1):
+            cx = (cells1[i, 0] + ox) % n_cells[0]
+            for oy in range(lowest[1], highest[1] + 1):
+                cy = (cells1[i, 1] + oy) % n_cells[1]
+                for oz in range(lowest[2], highest[2] + 1):
+                    cell = (cx * n_cells[1] + cy) * n_cells[2] + (cells1[i, 2] + oz) % n_cells[2]
+                    for slot in range(cell_start[cell], cell_start[cell + 1]):
+                        if exclude_same_group and group_i == sorted_groups2[slot]:
+                            continue
+                        dx = sorted2[slot, 0] - px
+                        dy = sorted2[slot, 1] - py
+                        dz = sorted2[slot, 2] - pz
+                        if orthorhombic:
+                            if dx > half_x or dx < -half_x:
+                                dx -= lx * np.rint(dx / lx)
+                            if dy > half_y or dy < -half_y:
+                                dy -= ly * np.rint(dy / ly)
+                            if dz > half_z or dz < -half_z:
+                                dz -= lz * np.rint(dz / lz)
+                        else:
+                            n0 = np.rint(dx * inverse[0, 0] + dy * inverse[1, 0] + dz * inverse[2, 0])
+                            n1_ = np.rint(dx * inverse[0, 1] + dy * inverse[1, 1] + dz * inverse[2, 1])
+                            n2_ = np.rint(dx * inverse[0, 2] + dy * inverse[1, 2] + dz * inverse[2, 2])
+                            dx -= n0 * vectors[0, 0] + n1_ * vectors[1, 0] + n2_ * vectors[2, 0]
+                            dy -= n0 * vectors[0, 1] + n1_ * vectors[1, 1] + n2_ * vectors[2, 1]
+                            dz -= n0 * vectors[0, 2] + n1_ * vectors[1, 2] + n2_ * vectors[2, 2]
+                        d2 = dx * dx + dy * dy + dz * dz
+                        if d2 > cutoff_squared:
+                            continue
+                        distance = np.sqrt(d2)
+                        j = cell_order[slot]
+                        index = _bin_index(distance, edges)
+                        if index >= 0:
+                            hist[species[j], index] += 1
+                        if not want_pairs or distance > keep_cutoff[j]:
+                            continue
+                        if n_found == capacity:
+                            capacity *= 2
+                            first = np.concatenate((first, np.empty_like(first)))
+                            second = np.concatenate((second, np.empty_like(second)))
+                            distances = np.concatenate((distances, np.empty_like(distances)))
+                        # insertion into the row of i, kept sorted by j
+                        put = n_found
+                        while put > segment and second[put - 1] > j:
+                            second[put] = second[put - 1]
+                            distances[put] = distances[put - 1]
+                            put -= 1
+                        first[n_found] = i
+                        second[put] = j
+                        distances[put] = distance
+                        n_found += 1
+    return first[:n_found], second[:n_found], distances[:n_found]
+
+
+class IndexedSearch:
+    """Per-frame pair search between two fixed atom subsets of one coordinate array.
+
+    Set up once (index arrays, group ids, species codes, histogram edges), then called
+    once per frame with the frame's full ``positions`` array (n_atoms, 3) and box: the
+    kernel reads ``positions[index1]`` and ``positions[index2]`` in place (no copies) and
+    adds each pair within ``cutoff`` to ``hist[species[j]]``; optionally it returns the
+    pairs with ``distance <= keep_cutoff[j]``. The numbers (distances, bins, order) are
+    those of :func:`capped_pairs` / :func:`pair_distance_histogram` (numba backend).
+
+    Parameters
+    ----------
+    index1, index2 : numpy.ndarray of int, shape (n1,) and (n2,)
+        Rows of ``positions`` of the two sets.
+    cutoff : float
+        Search cutoff, Å.
+    groups1, groups2 : numpy.ndarray of int, optional
+        Group ids: pairs sharing one are skipped.
+    edges : numpy.ndarray, shape (n_bins + 1,), optional
+        Histogram bin edges (Å); ``hist`` has shape (n_species, n_bins).
+    species : numpy.ndarray of int, shape (n2,), optional
+        Histogram row of each atom of the second set (default all 0).
+    n_species : int
+    keep_cutoff : numpy.ndarray, shape (n2,), optional
+        Per-atom distance up to which pairs are returned; ``None`` returns no pairs.
+    """
+
+    def __init__(self, index1, index2, cutoff, groups1=None, groups2=None, edges=None, species=None, n_species=1,
+                 keep_cutoff=None):
+        self.index1 = np.ascontiguousarray(index1, dtype=np.int64)
+        self.index2 = np.ascontiguousarray(index2, dtype=np.int64)
+        self.cutoff = float(cutoff)
+        self.exclude = groups1 is not None
+        self.groups1 = (np.zeros(len(self.index1), np.int64) if groups1 is None
+                        else np.ascontiguousarray(groups1, dtype=np.int64))
+        self.groups2 = (np.zeros(len(self.index2), np.int64) if groups2 is None
+                        else np.ascontiguousarray(groups2, dtype=np.int64))
+        self.edges = np.zeros(1) if edges is None else np.ascontiguousarray(edges, dtype=np.float64)
+        self.species = (np.zeros(len(self.index2), np.int64) if species is None
+                        else np.ascontiguousarray(species, dtype=np.int64))
+        self.hist = np.zeros((n_species, max(len(self.edges) - 1, 0)), dtype=np.int64)
+        self.want_pairs = keep_cutoff is not None
+        self.keep_cutoff = (np.zeros(1) if keep_cutoff is None
+                            else np.ascontiguousarray(keep_cutoff, dtype=np.float64))
+
+    def __call__(self, positions, dimensions, hist=None):
+        """Search one frame; returns ``(first, second, distances)`` (empty without pairs)."""
+        if dimensions is None:
+            raise ValueError("no periodic box given: minimum-image distances need box dimensions "
+                             "[a, b, c, alpha, beta, gamma]")
+        vectors, inverse, widths, orthorhombic = _box_geometry(tuple(float(v) for v in dimensions[:6]))
+        cutoff = self.cutoff
+        if not cutoff > 0 or cutoff > 0.5 * widths.min():
+            raise ValueError(
+                f"cutoff {cutoff} Å must be > 0 and at most half the smallest box width ({0.5 * widths.min():.4g} Å)")
+        n_cells, reach = _cell_grid(tuple(float(w) for w in widths), cutoff)
+        return _indexed_search(positions, self.index1, self.index2, self.groups1, self.groups2, n_cells, reach,
+                               vectors, inverse, orthorhombic, cutoff, self.exclude, self.edges, self.species,
+                               self.hist if hist is None else hist, self.keep_cutoff, self.want_pairs)

@@ -95,3 +95,17 @@ def test_existing_output_is_refused(tiny_run, tmp_path):
     code, text = _cli(["solvation", str(tiny_run), "--out", str(tmp_path / "out")])
     assert code == EXIT_USAGE and "exists" in text
     shutil.rmtree(tmp_path / "out")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_workers_gives_the_serial_record(tiny_run, tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    assert _cli(["solvation", str(tiny_run), "--out", str(serial)]) == (0, "")
+    assert _cli(["solvation", str(tiny_run), "--out", str(parallel), "--workers", "2"]) == (0, "")
+    first = json.loads((serial / "solvation.json").read_text())
+    second = json.loads((parallel / "solvation.json").read_text())
+    for record in (first, second):
+        record.pop("inputs", None)
+    assert first == second
+    code, message = _cli(["solvation", str(tiny_run), "--out", str(tmp_path / "bad"), "--workers", "0"])
+    assert code == EXIT_USAGE and "--workers" in message
