@@ -163,7 +163,7 @@ def density_modes(positions, vectors, chunk=2048):
 def _typed_histogram(positions, types, n_types, edges, vectors, inverse, orthorhombic):
     """All pairs i < j binned by (type of i, type of j) and distance, counted once (i's type first).
 
-    The minimum image is written out as in :func:`qsse_md.lib.distances._distance_squared`
+    The minimum image is written out as in ``qsse_md.lib.distances._numpy_distances``
     (same arithmetic, so the numpy reference agrees exactly) without per-pair array views.
     """
     counts = np.zeros((n_types, n_types, edges.shape[0] - 1), dtype=np.int64)
