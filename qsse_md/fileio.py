@@ -1,14 +1,20 @@
-"""Atomic output: folders and files appear complete or not at all."""
+"""File helpers: atomic output (folders and files appear complete or not at all), TOML input."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def check_new_output_dir(out_dir: Path) -> Path:
@@ -58,3 +64,17 @@ def write_text_atomic(path: Path, text: str) -> None:
 def atomic_write_json(path: Path, record: dict) -> None:
     """Write ``record`` as indented JSON to ``path`` atomically."""
     write_text_atomic(path, json.dumps(record, indent=2) + "\n")
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """Parse the TOML file ``path``; one-line errors for a missing file or bad syntax.
+
+    ``what`` names the file in messages (e.g. "recipe", "protocol").
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} not found")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{what} {path} is not valid TOML: {error}") from None

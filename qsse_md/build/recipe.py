@@ -32,18 +32,13 @@ packing density and the force-field and system options::
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
 from qsse_md.build.composition import from_mapping
 from qsse_md.build.system import SystemOptions
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from qsse_md.fileio import read_toml
 
 TOP_LEVEL_KEYS = {"name", "description", "seed", "polymers", "composition", "box",
                   "forcefield", "system", "minimize"}
@@ -102,11 +97,7 @@ def load_recipe(path: str | Path) -> Recipe:
     if not path.is_file():
         raise FileNotFoundError(f"recipe {path} not found; list the shipped ones with "
                                 "'qsse-md systems' or give a path to a .toml file")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"recipe {path} is not valid TOML: {error}") from None
-    return parse_recipe(data, default_name=path.stem)
+    return parse_recipe(read_toml(path, "recipe"), default_name=path.stem)
 
 
 def parse_recipe(data: Mapping, default_name: str = "system") -> Recipe:

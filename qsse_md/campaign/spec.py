@@ -43,14 +43,10 @@ import copy
 import hashlib
 import itertools
 import json
-import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from qsse_md.fileio import read_toml
 
 GRID_FIELDS = ("recipe", "polymer", "solvent", "salt", "composition", "density_g_per_cm3",
                "temperature_K", "protocol", "seed")
@@ -59,17 +55,6 @@ CAMPAIGN_KEYS = {"name", "description", "base", "protocol", "platform", "analysi
 TOP_KEYS = {"campaign", "base", "grid", "point", "resources"}
 ANALYSES = ("report", "solvation", "transport")
 ID_DIGITS = 12
-
-
-def read_toml(path: Path, what: str) -> dict:
-    """Parse a TOML file; one-line errors for a missing file or bad syntax."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} {path} not found")
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{what} {path} is not valid TOML: {error}") from None
 
 
 def spec_hash(spec: Mapping) -> str:

@@ -32,13 +32,9 @@ from typing import NamedTuple
 from openmm import unit
 from openmm.app import element as openmm_element
 
+from qsse_md.fileio import read_toml
 from qsse_md.resources import forcefields_dir
 from qsse_md.units import KCAL_KJ, NM_PER_ANGSTROM
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib
 
 ION_CHARGES_E = {"LI": 1, "PF6": -1, "TFSI": -1}
 LI_MODELS = ("jensen2006", "aqvist1990")
@@ -67,8 +63,7 @@ class IonAtom(NamedTuple):
 @lru_cache(maxsize=1)
 def _parameter_sets() -> dict:
     """All parameter sets of ``ion_parameters.toml``, keyed by set id (e.g. ``LI_jensen2006``)."""
-    with open(forcefields_dir() / "ions" / ION_PARAMETER_FILE, "rb") as handle:
-        return tomllib.load(handle)
+    return read_toml(forcefields_dir() / "ions" / ION_PARAMETER_FILE, "ion parameter table")
 
 
 def _parameter_set(name: str, li_model: str) -> dict:

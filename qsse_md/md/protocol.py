@@ -39,17 +39,13 @@ A protocol file looks like::
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping, Union
 
+from qsse_md.fileio import read_toml
 from qsse_md.resources import systems_dir
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 PLATFORMS = ("auto", "CUDA", "OpenCL", "CPU", "Reference")
 PRECISIONS = ("single", "mixed", "double")
@@ -216,10 +212,7 @@ def parse_protocol(data: Mapping[str, Any], default_name: str = "protocol") -> P
 def load_protocol(path_or_name: str | Path) -> Protocol:
     """Read a protocol TOML file, or a shipped one by name ("reference", "cooling", "test")."""
     path = protocol_path(path_or_name)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"protocol {path} is not valid TOML: {error}") from None
+    data = read_toml(path, "protocol")
     try:
         return parse_protocol(data, default_name=path.stem)
     except (TypeError, ValueError) as error:
