@@ -81,14 +81,14 @@ def _steps(folder: Path, spec: dict, platform: str | None) -> str:
             write_run_report(run_dir, report_dir)
     if "solvation" in spec["analysis"]:
         _step(folder, "solvation")
-        from qsse_md.cli.analyze_solvation import analyze_solvation
+        from qsse_md.report.solvation_report import analyze_solvation
 
         if not (folder / "solvation" / "solvation.json").is_file():
             _clear(folder / "solvation")
             analyze_solvation(topology, trajectory, out=folder / "solvation")
     if "transport" in spec["analysis"]:
         _step(folder, "transport")
-        from qsse_md.cli.analyze_transport import analyze_transport
+        from qsse_md.report.transport_report import analyze_transport
 
         if not (folder / "transport" / "transport.json").is_file():
             _clear(folder / "transport")

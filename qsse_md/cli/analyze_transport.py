@@ -1,94 +1,19 @@
 """``qsse-md analyze transport`` and ``qsse-md analyze arrhenius``.
 
-``transport`` runs :class:`qsse_md.analysis.transport.Transport` on any trajectory and
-writes, atomically, ``DIR/transport.json`` (D per species, σ NE and collective, L_ij,
-t+, Haven ratio, fit windows, standard errors, units), ``msd.csv``, ``diffusion.csv``,
-``onsager.csv`` (with a temperature) and ``msd.png``/``conductivity.png``.
-``arrhenius`` fits a temperature series of such folders with
-:func:`qsse_md.analysis.arrhenius.fit_arrhenius` (and VTF from 4 temperatures on).
+``transport`` parses the options, runs
+:func:`qsse_md.report.transport_report.analyze_transport` (``transport.json``, CSV tables
+and plots in ``--out``) and prints D per species and the conductivities. ``arrhenius``
+runs :func:`qsse_md.report.transport_report.fit_transport_series` over transport folders,
+prints the activation energies and optionally writes the fits to a JSON file.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 from pathlib import Path
 
-LOG = logging.getLogger(__name__)
-
-
-def _pairs(items, option, convert=str):
-    out = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise ValueError(f"{option} {item!r} must look like NAME=VALUE")
-        try:
-            out[name.strip()] = convert(value.strip())
-        except ValueError as error:
-            raise ValueError(f"{option} {item!r}: {value!r} is not a number") from error
-    return out
-
-
-def _default_species(universe):
-    names = [n for n in dict.fromkeys(universe.residues.resnames) if n and str(n).strip()] \
-        if hasattr(universe.residues, "resnames") else []
-    if not names:
-        raise ValueError("the topology has no residue names to guess species from; give --species NAME=SELECTION")
-    return {str(n): f"resname {n}" for n in names}
-
-
-def analyze_transport(topology, trajectory, out, species=None, temperature_K=None, charges=None,
-                      compound="residues", n_blocks=5, slope_tolerance=0.15, remove_drift=True,
-                      drift_selection="all", start=None, stop=None, step=None):
-    """Run the transport analysis and write ``out`` (must not exist); return the JSON record."""
-    import MDAnalysis as mda
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from qsse_md.analysis.transport import Transport
-    from qsse_md.analysis.transport_plots import diffusion_table
-    from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
-
-    for path in (topology, trajectory):
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{path} does not exist")
-    check_new_output_dir(Path(out))
-    universe = mda.Universe(str(topology), str(trajectory))
-    species = species or _default_species(universe)
-    analysis = Transport(universe, species, temperature_K=temperature_K, charges=charges, compound=compound,
-                         remove_drift=remove_drift, drift_selection=drift_selection, n_blocks=n_blocks,
-                         slope_tolerance=slope_tolerance)
-    analysis.run(start=start, stop=stop, step=step)
-    record = analysis.summary()
-    record["inputs"] = {"topology": str(topology), "trajectory": str(trajectory), "species": species,
-                        "compound": compound, "remove_drift": remove_drift, "drift_selection": drift_selection,
-                        "start": start, "stop": stop, "step": step}
-    with staged_output_dir(Path(out)) as staging:
-        analysis.to_dataframe().to_csv(staging / "msd.csv", index=False)
-        diffusion_table(analysis.results).to_csv(staging / "diffusion.csv", index=False)
-        conductivity = record["conductivity"]
-        if conductivity and conductivity["onsager_S_per_cm"]:
-            _onsager_table(conductivity).to_csv(staging / "onsager.csv", index=False)
-        for name, draw in (("msd.png", analysis.plot), ("conductivity.png", analysis.plot_conductivity)):
-            figure, ax = plt.subplots()
-            draw(ax=ax)
-            figure.savefig(staging / name, dpi=120, bbox_inches="tight")
-            plt.close(figure)
-        atomic_write_json(staging / "transport.json", record)
-    return record
-
-
-def _onsager_table(conductivity):
-    import pandas as pd
-
-    rows = [{"pair": pair, "total_S_per_cm": entry["total"], "sem_S_per_cm": entry["sem"],
-             "self_S_per_cm": entry.get("self"), "distinct_S_per_cm": entry.get("distinct")}
-            for pair, entry in conductivity["onsager_S_per_cm"].items()]
-    return pd.DataFrame(rows)
+from qsse_md.cli._options import parse_pairs
+from qsse_md.report.transport_report import analyze_transport, fit_transport_series
 
 
 def _fmt(value, error, digits=4):
@@ -98,8 +23,8 @@ def _fmt(value, error, digits=4):
 
 
 def _transport(args) -> None:
-    species = _pairs(args.species, "--species") or None
-    charges = _pairs(args.charge, "--charge", float) or None
+    species = parse_pairs(args.species, "--species") or None
+    charges = parse_pairs(args.charge, "--charge", float) or None
     record = analyze_transport(args.topology, args.trajectory, args.out, species=species,
                                temperature_K=args.temperature, charges=charges, compound=args.compound,
                                n_blocks=args.blocks, slope_tolerance=args.slope_tolerance,
@@ -122,50 +47,6 @@ def _transport(args) -> None:
                   f"NE {_fmt(conductivity['sigma_NE_S_per_cm'], conductivity['sigma_NE_sem_S_per_cm'])} S/cm; "
                   f"Haven {_fmt(conductivity['haven_ratio'], conductivity['haven_ratio_sem'], 3)}; "
                   f"t+ {_fmt(conductivity['t_plus'], conductivity['t_plus_sem'], 3)}")
-
-
-def fit_transport_series(directories, law="arrhenius"):
-    """Fit σ (collective and NE, as σT) and D per species against T over transport folders.
-
-    Returns a JSON-ready dict ``{quantity: fit record}``; raises ValueError when a
-    folder lacks a temperature or fewer than 3 (VTF: 4) temperatures remain.
-    """
-    from qsse_md.analysis.arrhenius import fit_arrhenius, fit_vtf
-
-    records = []
-    for directory in directories:
-        path = Path(directory) / "transport.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} does not exist; run 'qsse-md analyze transport' there first")
-        record = json.loads(path.read_text())
-        if record.get("temperature_K") is None:
-            raise ValueError(f"{path} has no temperature; rerun the transport analysis with --temperature K")
-        records.append(record)
-    if len(records) < 3:
-        raise ValueError(f"{len(records)} transport result(s) given; an Arrhenius fit needs at least 3 temperatures")
-    temperatures = [r["temperature_K"] for r in records]
-    series = {}
-    for key, error_key in (("sigma_S_per_cm", "sigma_sem_S_per_cm"), ("sigma_NE_S_per_cm", "sigma_NE_sem_S_per_cm")):
-        values = [(r["conductivity"] or {}).get(key) for r in records]
-        errors = [(r["conductivity"] or {}).get(error_key) for r in records]
-        series[key] = (values, errors, True)
-    for name in records[0]["diffusion"]:
-        values = [r["diffusion"].get(name, {}).get("D_1e-10_m2_per_s") for r in records]
-        errors = [r["diffusion"].get(name, {}).get("sem_1e-10_m2_per_s") for r in records]
-        series[f"D_{name}_1e-10_m2_per_s"] = (values, errors, False)
-    fits = {}
-    for quantity, (values, errors, times_t) in series.items():
-        if any(v is None for v in values):
-            fits[quantity] = {"reason": "missing at some temperature"}
-            continue
-        errors = None if any(e is None for e in errors) else errors
-        fit = fit_arrhenius(temperatures, values, errors, multiply_by_T=times_t)
-        fits[quantity] = {"arrhenius": fit.to_dict()}
-        if law in ("vtf", "both"):
-            fits[quantity]["vtf"] = fit_vtf(temperatures, values, errors, multiply_by_T=False).to_dict()
-    return {"directories": [str(d) for d in directories], "temperatures_K": temperatures, "fits": fits,
-            "units": {"activation": "kJ/mol and eV", "sigma": "S/cm (fitted as sigma*T for Arrhenius)",
-                      "D": "1e-10 m^2/s"}}
 
 
 def _arrhenius(args) -> None:

@@ -1,0 +1,214 @@
+"""Polymer order, scattering and released liquid of a trajectory, written to a folder.
+
+:func:`analyze_crystallization` writes ``DIR/crystallization.json`` (settings,
+per-analysis means with block standard errors, what was skipped and why), CSV tables
+(backbone and side-chain order, S(q) and partials, released liquid, side-chain packing,
+Steinhardt order, density-temperature fit) and PNG plots. Given a run folder alone, the
+last stage's trajectory is analysed and the state logs' density against temperature gets
+a bilinear fit. The folder appears complete or not at all. :func:`select_groups` picks
+the polymer, solvent and scattering groups. ``qsse-md analyze crystallization`` is its
+command.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from qsse_md.report.inputs import jsonable, load_universe, one_line, resolve_inputs
+
+UNITS = {"distance": "angstrom", "q": "1/angstrom", "two_theta": "degrees", "time": "ps",
+         "temperature": "K", "density": "g/cm3", "intensity": "electrons^2 per atom",
+         "order_parameters_and_fractions": "dimensionless"}
+STATE_LOG_WINDOW_ROWS = 10
+
+
+def select_groups(universe, polymer, solvent):
+    """Polymer and solvent AtomGroups and scattering groups by role.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    polymer, solvent : str or None
+        MDAnalysis selections; a role left None is guessed from the topology.
+
+    Returns
+    -------
+    groups : dict of str to AtomGroup
+        Non-empty groups among ``polymer``, ``solvent``, ``anion`` and ``cation``.
+    scattering_groups : dict of str to AtomGroup
+        ``groups`` plus ``other`` (every remaining atom) when any atom is left over.
+
+    Raises
+    ------
+    ValueError
+        When no polymer atoms are found.
+    """
+    from qsse_md.analysis.species_guess import guess_species
+
+    if polymer and solvent:
+        groups = {"polymer": universe.select_atoms(polymer), "solvent": universe.select_atoms(solvent)}
+    else:
+        guess = guess_species(universe)
+        groups = {role: sum((guess.species[n].atoms for n in guess.names(role)), universe.atoms[[]])
+                  for role in ("polymer", "solvent", "anion", "cation")}
+        groups.update({k: universe.select_atoms(v) for k, v in (("polymer", polymer), ("solvent", solvent)) if v})
+    if len(groups["polymer"]) == 0:
+        raise ValueError("no polymer atoms: the selection matched nothing or the box has no multi-residue "
+                         "molecule; pass --polymer SEL")
+    groups = {role: atoms for role, atoms in groups.items() if len(atoms)}
+    others = universe.atoms - sum(groups.values(), universe.atoms[[]])
+    return groups, (groups if not len(others) else {**groups, "other": others})
+
+
+def analyze_crystallization(topology, trajectory=None, *, out, polymer=None, solvent=None, span=2,
+                            order_cutoff=5.0, threshold=0.8, q_range=(0.3, 5.0), wavelength=1.5406, direct=False,
+                            steinhardt=None, frames=None) -> dict:
+    """Run the crystallization analyses and write ``out`` atomically; returns the JSON record.
+
+    Parameters mirror the command-line options (distances in Å, q in 1/Å).
+    """
+    from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
+
+    check_new_output_dir(Path(out))
+    frames = frames or {"start": None, "stop": None, "step": None}
+    run_dir = Path(topology) if Path(topology).is_dir() and trajectory is None else None
+    topology, trajectory = resolve_inputs(topology, trajectory)
+    universe = load_universe(topology, trajectory)
+    groups, scattering_groups = select_groups(universe, polymer, solvent)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analyses, skipped = _analyses(universe, groups, scattering_groups, span=span, order_cutoff=order_cutoff,
+                                      threshold=threshold, q_range=q_range, wavelength=wavelength, direct=direct,
+                                      steinhardt=steinhardt)
+        try:
+            for analysis in analyses.values():
+                analysis.run(**frames)
+        except (OSError, EOFError, RuntimeError) as error:
+            raise ValueError(f"cannot read {trajectory}: {one_line(error)}; check the file is complete") from error
+        fit = _density_fit(run_dir, skipped)
+    notes = sorted({str(w.message) for w in caught if "qsse_md" in w.filename})
+    with staged_output_dir(Path(out)) as staging:
+        record = _record(analyses, fit, skipped, groups, topology, trajectory, frames)
+        record["warnings"] = notes
+        _write(analyses, fit, staging)
+        atomic_write_json(staging / "crystallization.json", jsonable(record))
+    return jsonable(record)
+
+
+def _analyses(universe, groups, scattering_groups, *, span, order_cutoff, threshold, q_range, wavelength, direct,
+              steinhardt):
+    """The analyzers to run, and the optional ones skipped with the reason."""
+    from qsse_md.analysis.chain_order import ChainOrder
+    from qsse_md.analysis.liquid_release import LiquidRelease
+    from qsse_md.analysis.scattering import StructureFactor
+    from qsse_md.analysis.side_chain_packing import SideChainPacking
+
+    analyses = {"chain_order": ChainOrder(groups["polymer"], span=span, cutoff_angstrom=order_cutoff,
+                                          threshold=threshold),
+                "structure_factor": StructureFactor(scattering_groups, q_range=q_range, direct=direct,
+                                                    wavelength_angstrom=wavelength)}
+    skipped = {}
+    optional = {"side_chain_order": lambda: ChainOrder(groups["polymer"], vectors="side_chain",
+                                                       cutoff_angstrom=order_cutoff, threshold=threshold),
+                "side_chain_packing": lambda: SideChainPacking(groups["polymer"])}
+    for name, build in optional.items():
+        try:
+            analyses[name] = build()
+        except ValueError as error:
+            skipped[name] = str(error)
+    if "solvent" in groups:
+        analyses["liquid_release"] = LiquidRelease(groups["polymer"], groups["solvent"])
+    else:
+        skipped["liquid_release"] = "no solvent in the box"
+    if steinhardt:
+        analyses["steinhardt"] = _steinhardt(universe, steinhardt)
+    return analyses, skipped
+
+
+def _steinhardt(universe, selection):
+    from qsse_md.analysis.steinhardt import SteinhardtOrder
+
+    atoms = universe.select_atoms(selection)
+    if len(atoms) == 0:
+        raise ValueError(f"--steinhardt {selection!r} matched no atoms; check the selection")
+    try:
+        return SteinhardtOrder(atoms)
+    except ImportError as error:
+        raise ValueError(str(error)) from None
+
+
+def _density_fit(run_dir, skipped):
+    """Bilinear fit of the run folder's state-log density against temperature, or None."""
+    from qsse_md.analysis.transitions import bilinear_fit
+
+    if run_dir is None:
+        skipped["density_temperature_fit"] = "needs a run folder (state logs)"
+        return None
+    from qsse_md.report.run_report import stage_logs
+
+    logs = stage_logs(run_dir)
+    logs = logs[logs["ensemble"] == "npt"].reset_index(drop=True)
+    windows = logs.groupby(logs.index // STATE_LOG_WINDOW_ROWS)[["temperature_K", "density_g_per_cm3"]].mean()
+    try:
+        return bilinear_fit(windows["temperature_K"], windows["density_g_per_cm3"])
+    except ValueError as error:
+        skipped["density_temperature_fit"] = str(error)
+        return None
+
+
+def _record(analyses, fit, skipped, groups, topology, trajectory, frames) -> dict:
+    first = next(iter(analyses.values()))
+    order = analyses["chain_order"].results
+    sq = analyses["structure_factor"].results
+    record = {"units": UNITS, "inputs": {"topology": str(topology), "trajectory": str(trajectory)},
+              "frames": {**frames, "n_frames": int(first.n_frames)},
+              "groups": {role: len(atoms) for role, atoms in groups.items()},
+              "chain_order": {"threshold": order.threshold, "cutoff_angstrom": order.cutoff_angstrom,
+                              "span": order.span, "n_chords": order.n_chords, "mean": order.mean},
+              "structure_factor": {"q_min": float(sq.q[0]), "q_max": float(sq.q[-1]),
+                                   "r_max_angstrom": sq.r_max_angstrom, "wavelength_angstrom": sq.wavelength_angstrom,
+                                   "peak_q": float(sq.q[np.argmax(sq.s_q)]), "peak_s": float(sq.s_q.max())},
+              "skipped": skipped,
+              "density_temperature_fit": None if fit is None else fit.summary()}
+    if "side_chain_order" in analyses:
+        record["side_chain_order"] = {"n_vectors": analyses["side_chain_order"].results.n_chords,
+                                      "mean": analyses["side_chain_order"].results.mean}
+    if "liquid_release" in analyses:
+        r = analyses["liquid_release"].results
+        record["liquid_release"] = {"n_molecules": r.n_molecules, "mean": r.mean}
+    if "side_chain_packing" in analyses:
+        r = analyses["side_chain_packing"].results
+        record["side_chain_packing"] = {"n_rings": r.n_rings, "n_donors": r.n_donors, "criteria": r.criteria,
+                                        "mean_stacked_fraction": np.nanmean(r.stacked_fraction)
+                                        if r.n_rings else None,
+                                        "mean_hbonds_per_repeat_unit": np.nanmean(r.hbonds_per_repeat_unit)
+                                        if r.n_donors else None}
+    if "steinhardt" in analyses:
+        record["steinhardt"] = {f"q{l}": float(np.mean(v)) for l, v in analyses["steinhardt"].results.q.items()}
+    return record
+
+
+def _write(analyses, fit, folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots = folder / "plots"
+    plots.mkdir()
+    items = dict(analyses, **({"density_temperature_fit": fit} if fit is not None else {}))
+    for name, item in items.items():
+        item.to_dataframe().to_csv(folder / f"{name}.csv", index=False)
+        ax = item.plot()
+        ax.figure.tight_layout()
+        ax.figure.savefig(plots / f"{name}.png", dpi=120)
+        plt.close(ax.figure)
+    r = analyses["structure_factor"].results
+    if "direct_q" in r:
+        import pandas as pd
+
+        pd.DataFrame({"q_inv_angstrom": r.direct_q, "S": r.direct_s_q, "I_e2_per_atom": r.direct_i_q,
+                      "n_vectors": r.direct_n_vectors}).to_csv(folder / "structure_factor_direct.csv", index=False)
