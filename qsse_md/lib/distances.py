@@ -92,45 +92,6 @@ def _bin_index(distance, edges):
 
 
 @jit(cache=True)
-def _cell_lists(coords1, coords2, groups2, inverse, n_cells):
-    """Cells of the first set; the second set counting-sorted by cell (stable).
-
-    Returns ``cells1`` (n1, 3), ``cell_start`` (n_cells + 1), ``cell_order`` (original
-    index of each sorted entry) and the second set's coordinates and group ids in cell
-    order, so that the search reads each cell as one contiguous run.
-    """
-    n1, n2 = coords1.shape[0], coords2.shape[0]
-    total = n_cells[0] * n_cells[1] * n_cells[2]
-    cells1 = np.empty((n1, 3), dtype=np.int64)
-    cell = np.empty(3, dtype=np.int64)
-    for i in range(n1):
-        for k in range(3):
-            cells1[i, k] = _cell_of(coords1[i, 0], coords1[i, 1], coords1[i, 2], inverse, k, n_cells[k])
-    linear2 = np.empty(n2, dtype=np.int64)
-    cell_start = np.zeros(total + 1, dtype=np.int64)
-    for j in range(n2):
-        for k in range(3):
-            cell[k] = _cell_of(coords2[j, 0], coords2[j, 1], coords2[j, 2], inverse, k, n_cells[k])
-        linear2[j] = (cell[0] * n_cells[1] + cell[1]) * n_cells[2] + cell[2]
-        cell_start[linear2[j] + 1] += 1
-    for c in range(total):
-        cell_start[c + 1] += cell_start[c]
-    fill = cell_start[:total].copy()
-    cell_order = np.empty(n2, dtype=np.int64)
-    sorted2 = np.empty((n2, 3), dtype=np.float64)
-    sorted_groups2 = np.empty(n2, dtype=np.int64)
-    for j in range(n2):
-        slot = fill[linear2[j]]
-        fill[linear2[j]] += 1
-        cell_order[slot] = j
-        sorted2[slot, 0] = coords2[j, 0]
-        sorted2[slot, 1] = coords2[j, 1]
-        sorted2[slot, 2] = coords2[j, 2]
-        sorted_groups2[slot] = groups2[j]
-    return cells1, cell_start, cell_order, sorted2, sorted_groups2
-
-
-@jit(cache=True)
 def _cell_of(x, y, z, inverse, k, n):
     """Cell index along axis ``k`` of a point: floor(n * wrapped fractional coordinate)."""
     f = x * inverse[0, k] + y * inverse[1, k] + z * inverse[2, k]
@@ -141,89 +102,6 @@ def _cell_of(x, y, z, inverse, k, n):
     elif c < 0:
         c = 0
     return c
-
-
-@jit(cache=True)
-def _cell_search(coords1, coords2, groups1, groups2, n_cells, reach, vectors, inverse,
-                 orthorhombic, cutoff, exclude_same_group, edges, want_pairs):
-    """Visit every pair within ``cutoff``: histogram it into ``edges`` or collect it."""
-    cells1, cell_start, cell_order, sorted2, sorted_groups2 = _cell_lists(coords1, coords2, groups2, inverse,
-                                                                          n_cells)
-    cutoff_squared = cutoff * cutoff
-    counts = np.zeros(max(edges.shape[0] - 1, 0), dtype=np.int64)
-    capacity = max(16, 4 * coords1.shape[0]) if want_pairs else 1
-    first = np.empty(capacity, dtype=np.int64)
-    second = np.empty(capacity, dtype=np.int64)
-    distances = np.empty(capacity, dtype=np.float64)
-    n_found = 0
-    lowest = np.empty(3, dtype=np.int64)
-    highest = np.empty(3, dtype=np.int64)
-    for axis in range(3):  # offsets -reach..reach, or every cell once when the axis has fewer cells
-        if n_cells[axis] >= 2 * reach[axis] + 1:
-            lowest[axis] = -reach[axis]
-            highest[axis] = reach[axis]
-        else:
-            lowest[axis] = 0
-            highest[axis] = n_cells[axis] - 1
-    lx = vectors[0, 0]
-    ly = vectors[1, 1]
-    lz = vectors[2, 2]
-    half_x = 0.5 * lx
-    half_y = 0.5 * ly
-    half_z = 0.5 * lz
-    for i in range(coords1.shape[0]):
-        px = coords1[i, 0]
-        py = coords1[i, 1]
-        pz = coords1[i, 2]
-        group_i = groups1[i]
-        for ox in range(lowest[0], highest[0] + 1):
-            cx = (cells1[i, 0] + ox) % n_cells[0]
-            for oy in range(lowest[1], highest[1] + 1):
-                cy = (cells1[i, 1] + oy) % n_cells[1]
-                for oz in range(lowest[2], highest[2] + 1):
-                    cell = (cx * n_cells[1] + cy) * n_cells[2] + (cells1[i, 2] + oz) % n_cells[2]
-                    for slot in range(cell_start[cell], cell_start[cell + 1]):
-                        if exclude_same_group and group_i == sorted_groups2[slot]:
-                            continue
-                        # the minimum image of _numpy_distances, written out on scalars: a
-                        # helper call per pair measured 4-5x slower, even inlined
-                        dx = sorted2[slot, 0] - px
-                        dy = sorted2[slot, 1] - py
-                        dz = sorted2[slot, 2] - pz
-                        if orthorhombic:
-                            # |d| <= L/2 gives rint(d / L) = 0: skip the division (same numbers)
-                            if dx > half_x or dx < -half_x:
-                                dx -= lx * np.rint(dx / lx)
-                            if dy > half_y or dy < -half_y:
-                                dy -= ly * np.rint(dy / ly)
-                            if dz > half_z or dz < -half_z:
-                                dz -= lz * np.rint(dz / lz)
-                        else:
-                            n0 = np.rint(dx * inverse[0, 0] + dy * inverse[1, 0] + dz * inverse[2, 0])
-                            n1 = np.rint(dx * inverse[0, 1] + dy * inverse[1, 1] + dz * inverse[2, 1])
-                            n2 = np.rint(dx * inverse[0, 2] + dy * inverse[1, 2] + dz * inverse[2, 2])
-                            dx -= n0 * vectors[0, 0] + n1 * vectors[1, 0] + n2 * vectors[2, 0]
-                            dy -= n0 * vectors[0, 1] + n1 * vectors[1, 1] + n2 * vectors[2, 1]
-                            dz -= n0 * vectors[0, 2] + n1 * vectors[1, 2] + n2 * vectors[2, 2]
-                        d2 = dx * dx + dy * dy + dz * dz
-                        if d2 > cutoff_squared:
-                            continue
-                        distance = np.sqrt(d2)
-                        if not want_pairs:
-                            index = _bin_index(distance, edges)
-                            if index >= 0:
-                                counts[index] += 1
-                            continue
-                        if n_found == capacity:
-                            capacity *= 2
-                            first = np.concatenate((first, np.empty_like(first)))
-                            second = np.concatenate((second, np.empty_like(second)))
-                            distances = np.concatenate((distances, np.empty_like(distances)))
-                        first[n_found] = i
-                        second[n_found] = cell_order[slot]
-                        distances[n_found] = distance
-                        n_found += 1
-    return counts, first[:n_found], second[:n_found], distances[:n_found]
 
 
 def _prepare(coords1, coords2, cutoff, dimensions, backend):
@@ -286,9 +164,15 @@ def _search(coords1, coords2, cutoff, dimensions, backend, groups1, groups2, edg
         counts = np.histogram(distances, bins=edges)[0] if not want_pairs else None
         return counts, first, second, distances
     n_cells, reach = _cell_grid(tuple(float(w) for w in widths), float(cutoff))
-    edges = np.zeros(1) if edges is None else edges
-    return _cell_search(coords1, coords2, groups1, groups2, n_cells, reach, vectors, inverse, orthorhombic,
-                        float(cutoff), exclude, edges, want_pairs)
+    edges = np.array([0.0, float(cutoff)]) if edges is None else edges  # the kernel always bins
+    n1, n2 = len(coords1), len(coords2)
+    hist = np.zeros((1, len(edges) - 1), dtype=np.int64)
+    keep_all = np.full(n2 if want_pairs else 1, np.inf)
+    first, second, distances = _indexed_search(
+        np.concatenate((coords1, coords2)), np.arange(n1), n1 + np.arange(n2), groups1, groups2, n_cells,
+        reach, vectors, inverse, orthorhombic, float(cutoff), exclude, edges, np.zeros(n2, np.int64), hist,
+        keep_all, want_pairs)
+    return hist[0], first, second, distances
 
 
 @functools.lru_cache(maxsize=64)
@@ -329,36 +213,8 @@ def capped_pairs(coords1, coords2, cutoff, dimensions, backend="numba"):
         Minimum-image distances in Å.
     """
     _, first, second, distances = _search(coords1, coords2, cutoff, dimensions, backend, None, None, None, True)
-    if backend == "numba":  # rows come out grouped by i in increasing order: sort j within each i
-        return _sorted_pairs(first, second, distances)
-    order = np.lexsort((second, first))
+    order = np.lexsort((second, first)) if backend == "numpy" else slice(None)  # the kernel sorts already
     return np.column_stack((first[order], second[order])).astype(np.int64), distances[order]
-
-
-@jit(cache=True)
-def _sorted_pairs(first, second, distances):
-    """(n, 2) pairs and distances ordered by ``first`` then ``second``, for ``first``
-    non-decreasing and pairs distinct (what ``np.lexsort((second, first))`` gives)."""
-    n = first.shape[0]
-    pairs = np.empty((n, 2), dtype=np.int64)
-    ordered = np.empty(n, dtype=np.float64)
-    start = 0
-    while start < n:
-        stop = start + 1
-        while stop < n and first[stop] == first[start]:
-            stop += 1
-        for k in range(start, stop):  # insertion sort: rows hold tens of partners
-            j, distance = second[k], distances[k]
-            slot = k
-            while slot > start and pairs[slot - 1, 1] > j:
-                pairs[slot, 1] = pairs[slot - 1, 1]
-                ordered[slot] = ordered[slot - 1]
-                slot -= 1
-            pairs[slot, 1] = j
-            ordered[slot] = distance
-            pairs[k, 0] = first[start]
-        start = stop
-    return pairs, ordered
 
 
 def pair_distance_histogram(coords1, coords2, edges, dimensions, groups1=None, groups2=None, backend="numba"):
@@ -397,14 +253,16 @@ def pair_distance_histogram(coords1, coords2, edges, dimensions, groups1=None, g
 @jit(cache=True)
 def _indexed_search(positions, index1, index2, groups1, groups2, n_cells, reach, vectors, inverse, orthorhombic,
                     cutoff, exclude_same_group, edges, species, hist, keep_cutoff, want_pairs):
-    """:func:`_cell_search` on ``positions[index1]`` and ``positions[index2]`` read in place.
+    """Cell-list search between ``positions[index1]`` and ``positions[index2]``, read in place.
+
+    The second set is counting-sorted by cell (stable) so each cell is one contiguous run;
+    cells are about cutoff/2 thick and searched ``reach`` cells out (:func:`_cell_grid`).
 
     Every pair within ``cutoff`` (not sharing a group when ``exclude_same_group``) is
     histogrammed into ``hist[species[j]]`` (in place, binning of :func:`_bin_index`);
     with ``want_pairs`` the pairs with ``distance <= keep_cutoff[j]`` are returned,
     ordered by ``i`` then ``j`` (the order of :func:`capped_pairs`). Coordinates are
-    converted to float64 on reading, so the numbers equal those of :func:`_cell_search`
-    on float64 copies.
+    converted to float64 on reading, so the numbers equal those on float64 copies.
     """
     n1, n2 = index1.shape[0], index2.shape[0]
     total = n_cells[0] * n_cells[1] * n_cells[2]
