@@ -121,8 +121,9 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
     windows = {}
     block_d = {}
     msd_cache = {}
+    members_of = {}
     for k, name in enumerate(names):
-        members = centres[:, species_index == k]
+        members = members_of[k] = centres[:, species_index == k]
         if members.size * 8 <= _MSD_CACHE_BYTES:  # keep the per-centre MSD for the self term
             msd_cache[k] = msd(members, backend=backend)
             xyz = msd_cache[k].mean(axis=1)
@@ -154,7 +155,7 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
     if temperature_K is not None:
         out["conductivity"] = _conductivity(centres, species_index, names, charges_e, lags_ps, volume_angstrom3,
                                             temperature_K, out["diffusion"], windows, block_d, n_blocks, backend,
-                                            msd_cache)
+                                            msd_cache, members_of)
         if velocities is not None:
             out["green_kubo"] = _green_kubo(np.asarray(velocities, dtype=np.float64), species_index, names,
                                             charges_e, dt_ps, volume_angstrom3, temperature_K, windows, out,
@@ -163,7 +164,7 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
 
 
 def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, temperature_K, diffusion, windows,
-                  block_d, n_blocks, backend, msd_cache=None):
+                  block_d, n_blocks, backend, msd_cache=None, members_of=None):
     charged = [k for k, name in enumerate(names) if charges_e[k] != 0.0]
     prefactor = conductivity_prefactor(volume, temperature_K)
     result = {"temperature_K": float(temperature_K), "volume_angstrom3": float(volume), "reason": None,
@@ -187,7 +188,8 @@ def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, tem
     lags = lags_ps[start:end + 1]
     counts = np.array([np.count_nonzero(species_index == k) for k in range(len(names))])
     z = np.asarray(charges_e, dtype=np.float64)
-    sums = {k: centres[:, species_index == k].sum(axis=1) for k in charged}
+    members_of = members_of or {}
+    sums = {k: (members_of[k] if k in members_of else centres[:, species_index == k]).sum(axis=1) for k in charged}
     pairs = [(i, j) for a, i in enumerate(charged) for j in charged[a:]]
     total, blocks = {}, {}
     for i, j in pairs:
