@@ -269,3 +269,18 @@ def test_bn_fec_wrapped_unwraps_to_the_shipped_unwrapped_trajectory_and_matches_
     # ten subdiffusive frames: no coefficient, with the reason
     assert runs["unwrap"].results.diffusion["Li"]["D_1e-10_m2_per_s"] is None
     assert "diffusive regime" in runs["unwrap"].results.diffusion["Li"]["reason"]
+
+
+def test_per_frame_kernel_equals_the_general_path(monkeypatch):
+    import qsse_md.analysis.transport as transport_module
+
+    rng = np.random.default_rng(11)
+    n_frames, n_mol, box = 60, 20, 15.0
+    centres = _brownian(n_frames, n_mol, 11) + rng.random((1, n_mol, 3)) * box
+    atoms = (centres[:, :, None, :] + np.array([[0.0, 0.0, 0.0], [1.0, 0.3, 0.0]])).reshape(n_frames, -1, 3)
+    universe = _universe(atoms % box, box, ["X", "Y"] * n_mol, residues=np.repeat(np.arange(n_mol), 2))
+    kernel = Transport(universe, {"M": "all"}).run()
+    monkeypatch.setattr(transport_module, "frame_orthorhombic", lambda *args: -1.0)  # forces the general path
+    general = Transport(universe, {"M": "all"}).run()
+    assert np.array_equal(kernel._centres, general._centres)
+    assert np.array_equal(kernel.results.msd_angstrom2["M"], general.results.msd_angstrom2["M"])
