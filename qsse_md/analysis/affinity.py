@@ -10,9 +10,10 @@ import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.core.groups import AtomGroup
 
+from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, molecule_indices
-from qsse_md.lib.distances import BACKENDS, box_widths, capped_pairs
+from qsse_md.lib.distances import BACKENDS, capped_pairs
 from qsse_md.lib.statistics import block_average
 
 QUANTITIES = ("bound_molecules", "per_repeat_unit", "free_fraction")
@@ -71,13 +72,7 @@ class PolymerSolventAffinity(AnalysisBase):
             raise ValueError("the polymer and solvent selections overlap; make them disjoint")
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
-        dimensions = polymer.universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(dimensions[:3] <= 0):
-            raise ValueError("the trajectory has no periodic box (dimensions); the affinity needs one")
-        half_width = 0.5 * box_widths(dimensions).min()
-        if not 0 < cutoff_angstrom <= half_width:
-            raise ValueError(f"cutoff {cutoff_angstrom} Å must be positive and at most half the smallest box width "
-                             f"({half_width:.4g} Å)")
+        checked_cutoffs(polymer.universe.trajectory, {"contact": cutoff_angstrom}, "affinity")
         symbols = element_symbols(polymer.universe.atoms)
         keep = (lambda group: group[symbols[group.ix] != "H"]) if heavy_atoms_only else (lambda group: group)
         molecules = molecule_indices(polymer.universe)

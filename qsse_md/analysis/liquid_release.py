@@ -15,9 +15,10 @@ Per frame (heavy atoms only by default):
 import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 
+from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, molecule_indices
-from qsse_md.lib.distances import BACKENDS, box_widths, capped_pairs
+from qsse_md.lib.distances import BACKENDS, capped_pairs
 from qsse_md.lib.order import minimum_image_vectors
 from qsse_md.lib.percolation import demixing_index, periodic_clusters
 from qsse_md.lib.statistics import block_average
@@ -76,14 +77,8 @@ class LiquidRelease(AnalysisBase):
             raise ValueError("the polymer and solvent selections overlap; make them disjoint")
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
-        dimensions = polymer.universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(dimensions[:3] <= 0):
-            raise ValueError("the trajectory has no periodic box (dimensions); the analysis needs one")
-        half_width = 0.5 * box_widths(dimensions).min()
-        for label, value in (("contact", contact_angstrom), ("cluster", cluster_angstrom)):
-            if not 0 < value <= half_width:
-                raise ValueError(f"{label} cutoff {value} Å must be positive and at most half the smallest box "
-                                 f"width ({half_width:.4g} Å)")
+        checked_cutoffs(polymer.universe.trajectory,
+                        {"contact": contact_angstrom, "cluster": cluster_angstrom}, "released-liquid analysis")
         symbols = element_symbols(polymer.universe.atoms)
         keep = (lambda group: group[symbols[group.ix] != "H"]) if heavy_atoms_only else (lambda group: group)
         self._polymer, self._solvent = keep(polymer), keep(solvent)

@@ -10,6 +10,7 @@ the same numbers (test_per_frame_kernel_equals_the_general_path).
 import numpy as np
 
 from qsse_md.lib._jit import jit
+from qsse_md.lib.unwrap import _unwrap_orthorhombic
 
 
 @jit(cache=True)
@@ -49,16 +50,7 @@ def frame_orthorhombic(previous_wrapped, unwrapped, positions, rows, all_atoms, 
     if all_atoms:
         _unwrap_flat(previous_wrapped.reshape(-1), unwrapped.reshape(-1), positions.reshape(-1), lengths)
     else:
-        for i in range(rows.shape[0]):
-            r = rows[i]
-            for k in range(3):
-                position = np.float64(positions[r, k])
-                step = position - previous_wrapped[i, k]
-                if -0.25 * lengths[k] < step < 0.25 * lengths[k]:
-                    unwrapped[i, k] = unwrapped[i, k] + step
-                else:
-                    unwrapped[i, k] = unwrapped[i, k] + (step - lengths[k] * np.floor(step / lengths[k] + 0.5))
-                previous_wrapped[i, k] = position
+        _unwrap_orthorhombic(previous_wrapped, unwrapped, positions[rows], lengths)
     out[:, :] = 0.0
     for c in range(3):
         for a in range(selected.shape[0]):
