@@ -1,8 +1,9 @@
 """Radial distribution function g(r) with the running coordination number n(r).
 
 One pass over the trajectory: each frame adds a minimum-image pair-distance
-histogram (:func:`qsse_md.lib.distances.pair_distance_histogram`, a Numba cell list)
-to the running counts; pairs are never stored.
+histogram (the Numba cell list of :mod:`qsse_md.lib.cell_search`) to the running
+counts; pairs are never stored. The search runs on a second thread, in batches of
+frames, while the next frames are read (:mod:`qsse_md.lib.search_stream`).
 Distances are evaluated in float64; MDAnalysis' grid search rounds some of them at
 float32 precision, so a pair lying within ~1e-6 Å of a bin edge can fall in the
 neighbouring bin there. The normalisation is that of
@@ -10,6 +11,7 @@ MDAnalysis :class:`~MDAnalysis.analysis.rdf.InterRDF` (density = pairs / mean bo
 volume), so both give the same g(r) on the same data and settings.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -116,6 +118,7 @@ class RDF(AnalysisBase):
         self._edges = np.linspace(r_min, r_max, int(nbins) + 1)
         self._kernel_backend = backend
         self._smoothing = float(smoothing_angstrom)
+        self._stream = None
         self._fallback_cutoff = r_max if fallback_cutoff_angstrom is None else float(fallback_cutoff_angstrom)
 
     def _group_ids(self, exclude_same):
@@ -132,28 +135,36 @@ class RDF(AnalysisBase):
     def _prepare(self):
         self.results.edges_angstrom = self._edges
         self.results.bins_angstrom = 0.5 * (self._edges[:-1] + self._edges[1:])
-        self.results.volume_sum_angstrom3 = 0.0
+        self._volume_sum = 0.0  # Å³; a plain attribute: each Results assignment costs a dir() call
+        # integer counts accumulated in place by the kernel (exact; made float64 in _conclude)
+        self.results.count = (self._stream.search.hist[0] if self._stream is not None
+                              else np.zeros(len(self._edges) - 1))
+
+    def _compute(self, indexed_frames, verbose=None, *, progressbar_kwargs=None):
+        # the stream searches on a second thread; its last batch is finished here, in the
+        # process that read the frames (parallel backends aggregate after _compute)
+        self._stream = None
         if self._kernel_backend == "numba":
-            # integer counts accumulated in place by the kernel (exact; made float64 in _conclude)
-            self._search = IndexedSearch(self._g1.ix, self._g2.ix, self._edges[-1], self._groups1, self._groups2,
-                                         self._edges)
-            self.results.count = self._search.hist[0]
-        else:
-            self._search = None
-            self.results.count = np.zeros(len(self._edges) - 1)
+            self._stream = IndexedSearch(self._g1.ix, self._g2.ix, self._edges[-1], self._groups1, self._groups2,
+                                         self._edges).stream()
+        with self._stream or contextlib.nullcontext():
+            result = super()._compute(indexed_frames, verbose=verbose, progressbar_kwargs=progressbar_kwargs)
+        self.results.volume_sum_angstrom3 = self._volume_sum
+        self._stream = None  # a thread pool: parallel backends pickle the analysis after _compute
+        return result
 
     def _single_frame(self):
         ts = self._ts
         dimensions = ts.dimensions
         if dimensions is None:
             raise ValueError(f"frame {ts.frame} has no periodic box (dimensions)")
-        if self._search is not None:
-            self._search(ts.positions, dimensions)
+        if self._stream is not None:
+            self._stream.push(ts.positions, dimensions)
         else:
             self.results.count += pair_distance_histogram(self._g1.positions, self._g2.positions, self._edges,
                                                           dimensions, self._groups1, self._groups2,
                                                           backend=self._kernel_backend)
-        self.results.volume_sum_angstrom3 += ts.volume
+        self._volume_sum += ts.volume
 
     def _get_aggregator(self):
         return ResultsGroup(lookup={"count": ResultsGroup.ndarray_sum, "volume_sum_angstrom3": ResultsGroup.ndarray_sum,

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from qsse_md.lib._jit import jit
 from qsse_md.lib.statistics import block_average
 
 SSIP, CIP, AGG = 0, 1, 2
@@ -33,11 +34,36 @@ def count_cube(frame, solute, label, key, n_frames, n_solutes, n_labels):
     numpy.ndarray of int64, shape (n_frames, n_solutes, n_labels)
     """
     cube = np.zeros((n_frames, n_solutes, n_labels), dtype=np.int64)
-    keep = label >= 0
-    rows = _unique_rows(np.column_stack((frame[keep], solute[keep], label[keep], key[keep])))
-    if len(rows):
-        np.add.at(cube, (rows[:, 0], rows[:, 1], rows[:, 2]), 1)
+    arrays = [np.ascontiguousarray(a, dtype=np.int64) for a in (frame, solute, label, key)]
+    shell = arrays[0] * n_solutes + arrays[1]
+    if np.any(shell[1:] < shell[:-1]):  # the Solvation rows come grouped already
+        order = np.argsort(shell, kind="stable")
+        arrays = [a[order] for a in arrays]
+    _count_distinct(*arrays, cube)
     return cube
+
+
+@jit(cache=True)
+def _count_distinct(frame, solute, label, key, cube):
+    """Add to ``cube[f, s, l]`` the number of distinct keys of label ``l`` among the rows of
+    each (frame, solute) run; rows must be grouped by (frame, solute), ``label < 0`` skipped."""
+    n = frame.shape[0]
+    start = 0
+    while start < n:
+        stop = start + 1
+        while stop < n and frame[stop] == frame[start] and solute[stop] == solute[start]:
+            stop += 1
+        for row in range(start, stop):
+            if label[row] < 0:
+                continue
+            repeated = False
+            for earlier in range(start, row):
+                if label[earlier] == label[row] and key[earlier] == key[row]:
+                    repeated = True
+                    break
+            if not repeated:
+                cube[frame[row], solute[row], label[row]] += 1
+        start = stop
 
 
 def _row_codes(rows):

@@ -27,7 +27,8 @@ from qsse_md.analysis import shell_views
 from qsse_md.analysis.residence import residence_times
 from qsse_md.analysis.shell_plots import SolvationPlots
 from qsse_md.lib._jit import jit
-from qsse_md.lib.distances import BACKENDS, IndexedSearch, _bin_index, box_widths, capped_pairs
+from qsse_md.lib.cell_search import bin_index
+from qsse_md.lib.distances import BACKENDS, IndexedSearch, box_widths, capped_pairs
 
 MOLECULE_MODES = ("fragment", "residue")
 COUNTINGS = ("species", "group", "molecule")
@@ -228,13 +229,21 @@ class Solvation(SolvationPlots, AnalysisBase):
     def _compute(self, indexed_frames, verbose=None, *, progressbar_kwargs=None):
         # positions of this block's frames among all analysed frames (global, also in parallel runs)
         self._frame_positions = np.asarray(indexed_frames[:, 0], dtype=np.int64)
-        return super()._compute(indexed_frames, verbose=verbose, progressbar_kwargs=progressbar_kwargs)
-
-    def _prepare(self):
         known = [self._cutoffs[name] for name in self._labels if name in self._cutoffs]
         self._search_cutoff = max(known + ([self._rdf_r_max] if self._rdf_species else []))
-        self._atom_cutoff = None
         self._search = self._contact_search(self._store_cutoffs())
+        if self._backend != "numba":
+            return super()._compute(indexed_frames, verbose=verbose, progressbar_kwargs=progressbar_kwargs)
+        # the search runs on a second thread while frames are read; its pairs come back in push order
+        with self._search.stream() as self._stream:
+            result = super()._compute(indexed_frames, verbose=verbose, progressbar_kwargs=progressbar_kwargs)
+        self.results._contact_chunks = [(position, *found) for position, found in zip(self._frame_positions,
+                                                                                     self._stream.found)]
+        self._stream = None  # a thread pool: parallel backends pickle the analysis after _compute
+        return result
+
+    def _prepare(self):
+        self._atom_cutoff = None
         self.results._volumes = []
         self.results._rdf_counts = self._search.hist
         self.results._contact_chunks = []
@@ -254,11 +263,12 @@ class Solvation(SolvationPlots, AnalysisBase):
     def _single_frame(self):
         ts = self._ts
         if self._backend == "numba":
-            solute, partner, distances = self._search(ts.positions, ts.dimensions)
+            self._stream.push(ts.positions, ts.dimensions)
         else:
             solute, partner, distances = self._numpy_frame(self._solute.positions, self._all_partners.positions,
                                                            ts.dimensions)
-        self.results._contact_chunks.append((self._frame_positions[self._frame_index], solute, partner, distances))
+            self.results._contact_chunks.append((self._frame_positions[self._frame_index], solute, partner,
+                                                 distances))
         self.results._volumes.append(ts.volume)
 
     def _numpy_frame(self, solute_positions, partner_positions, dimensions):
@@ -436,8 +446,9 @@ class Solvation(SolvationPlots, AnalysisBase):
 def _species_histograms(distance, species, n_species, edges):
     """Pair counts per species and bin (binning of :func:`numpy.histogram`, as the RDF kernel)."""
     counts = np.zeros((n_species, edges.shape[0] - 1), dtype=np.int64)
+    bins_per_unit = (edges.shape[0] - 1) / (edges[-1] - edges[0])
     for row in range(distance.shape[0]):
-        index = _bin_index(distance[row], edges)
+        index = bin_index(distance[row], edges, bins_per_unit)
         if index >= 0:
             counts[species[row], index] += 1
     return counts

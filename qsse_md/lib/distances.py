@@ -7,24 +7,23 @@ orthorhombic or triclinic. Every function has a ``backend`` switch: ``"numba"``
 all-pairs reference). Both evaluate the same floating-point expressions in the same
 order, so they return identical numbers.
 
-The cell list (Allen & Tildesley, *Computer Simulation of Liquids*, 2nd ed., 2017,
-doi:10.1093/oso/9780198803195.001.0001, sec. 5.3) is built in fractional
-coordinates with cells about ``cutoff / 2`` thick perpendicular to each pair of box
-faces; every partner within the cutoff lies within ``reach`` = ceil(cutoff / cell
-thickness) cells along each axis (5 x 5 x 5 cells, fewer candidates than the
-classic 3 x 3 x 3 cells a cutoff thick), in any triclinic box. Cutoffs above half the smallest perpendicular box width are refused:
-beyond it the minimum image of a pair is no longer unique.
+The cell list (:mod:`qsse_md.lib.cell_search`) is built in fractional coordinates,
+so it serves any triclinic box; every partner within the cutoff lies within
+``reach`` = ceil(cutoff / cell thickness) cells along each axis. Cutoffs above half
+the smallest perpendicular box width are refused: beyond it the minimum image of a
+pair is no longer unique.
 """
 
 import functools
 
 import numpy as np
 
-from qsse_md.lib._jit import jit
+from qsse_md.lib.cell_search import CELLS_PER_CUTOFF, indexed_search
+from qsse_md.lib.search_stream import SearchStream
 
 BACKENDS = ("numba", "numpy")
 _MAX_CELLS_PER_AXIS = 64
-_CELLS_PER_CUTOFF = 2
+_MAX_CELLS = 2**18
 
 
 def box_matrix(dimensions):
@@ -75,35 +74,6 @@ def box_widths(dimensions):
     return np.array([volume / np.linalg.norm(np.cross(vectors[(k + 1) % 3], vectors[(k + 2) % 3])) for k in range(3)])
 
 
-@jit(cache=True)
-def _bin_index(distance, edges):
-    """Bin of ``distance`` exactly as :func:`numpy.histogram` assigns it (-1: outside)."""
-    n_bins = edges.shape[0] - 1
-    if distance < edges[0] or distance > edges[n_bins]:
-        return -1
-    index = int((distance - edges[0]) / (edges[n_bins] - edges[0]) * n_bins)
-    if index >= n_bins:
-        index = n_bins - 1
-    if distance < edges[index]:
-        index -= 1
-    elif index != n_bins - 1 and distance >= edges[index + 1]:
-        index += 1
-    return index
-
-
-@jit(cache=True)
-def _cell_of(x, y, z, inverse, k, n):
-    """Cell index along axis ``k`` of a point: floor(n * wrapped fractional coordinate)."""
-    f = x * inverse[0, k] + y * inverse[1, k] + z * inverse[2, k]
-    f -= np.floor(f)
-    c = int(f * n)
-    if c >= n:
-        c = n - 1
-    elif c < 0:
-        c = 0
-    return c
-
-
 def _prepare(coords1, coords2, cutoff, dimensions, backend):
     """Validate inputs; return float64 coordinates, box matrix and its inverse."""
     if backend not in BACKENDS:
@@ -125,26 +95,29 @@ def _box_geometry(dimensions):
     """Box matrix, its inverse, perpendicular widths and orthorhombicity of a box (memoised:
     a constant-volume trajectory pays for them once). Arrays are read-only."""
     vectors = box_matrix(dimensions)
-    inverse = np.linalg.inv(vectors)
-    widths = box_widths(dimensions)
     orthorhombic = bool(np.all(np.asarray(dimensions[3:6], dtype=np.float64) == 90.0))
+    inverse = np.diag(1.0 / np.diag(vectors)) if orthorhombic else np.linalg.inv(vectors)
+    widths = box_widths(dimensions)
     for array in (vectors, inverse, widths):
         array.flags.writeable = False
     return vectors, inverse, widths, orthorhombic
 
 
-def _numpy_distances(coords1, coords2, vectors, inverse, orthorhombic):
-    """All-pairs minimum-image distance matrix (Å), shape (n1, n2); same arithmetic as the kernel."""
-    dx, dy, dz = (coords2[None, :, k] - coords1[:, None, k] for k in range(3))
-    if orthorhombic:
-        dx = dx - vectors[0, 0] * np.rint(dx / vectors[0, 0])
-        dy = dy - vectors[1, 1] * np.rint(dy / vectors[1, 1])
-        dz = dz - vectors[2, 2] * np.rint(dz / vectors[2, 2])
-    else:
-        n = [np.rint(dx * inverse[0, k] + dy * inverse[1, k] + dz * inverse[2, k]) for k in range(3)]
-        dx, dy, dz = (
-            d - (n[0] * vectors[0, k] + n[1] * vectors[1, k] + n[2] * vectors[2, k]) for k, d in enumerate((dx, dy, dz))
-        )
+def _wrapped_fractions(coords, inverse):
+    """Fractional coordinates wrapped into [0, 1), shape (3, n); the kernel's arithmetic."""
+    fractions = np.array([coords[:, 0] * inverse[0, k] + coords[:, 1] * inverse[1, k] + coords[:, 2] * inverse[2, k]
+                          for k in range(3)])
+    return fractions - np.floor(fractions)
+
+
+def _numpy_distances(coords1, coords2, vectors, inverse):
+    """All-pairs squared minimum-image distances (Å²), shape (n1, n2); same arithmetic as the kernel."""
+    f1, f2 = _wrapped_fractions(coords1, inverse), _wrapped_fractions(coords2, inverse)
+    da, db, dc = (f2[k][None, :] - f1[k][:, None] for k in range(3))
+    da, db, dc = da - np.rint(da), db - np.rint(db), dc - np.rint(dc)
+    dx = da * vectors[0, 0] + db * vectors[1, 0] + dc * vectors[2, 0]
+    dy = db * vectors[1, 1] + dc * vectors[2, 1]
+    dz = dc * vectors[2, 2]
     return dx * dx + dy * dy + dz * dz
 
 
@@ -157,7 +130,7 @@ def _search(coords1, coords2, cutoff, dimensions, backend, groups1, groups2, edg
     if groups1.shape != (len(coords1),) or groups2.shape != (len(coords2),):
         raise ValueError("group ids must give one integer per atom of each coordinate set")
     if backend == "numpy":
-        d2 = _numpy_distances(coords1, coords2, vectors, inverse, orthorhombic)
+        d2 = _numpy_distances(coords1, coords2, vectors, inverse)
         keep = (d2 <= cutoff * cutoff) & ~(exclude & (groups1[:, None] == groups2[None, :]))
         first, second = np.nonzero(keep)
         distances = np.sqrt(d2[first, second])
@@ -168,7 +141,7 @@ def _search(coords1, coords2, cutoff, dimensions, backend, groups1, groups2, edg
     n1, n2 = len(coords1), len(coords2)
     hist = np.zeros((1, len(edges) - 1), dtype=np.int64)
     keep_all = np.full(n2 if want_pairs else 1, np.inf)
-    first, second, distances = _indexed_search(
+    first, second, distances = indexed_search(
         np.concatenate((coords1, coords2)), np.arange(n1), n1 + np.arange(n2), groups1, groups2, n_cells,
         reach, vectors, inverse, orthorhombic, float(cutoff), exclude, edges, np.zeros(n2, np.int64), hist,
         keep_all, want_pairs)
@@ -179,12 +152,14 @@ def _search(coords1, coords2, cutoff, dimensions, backend, groups1, groups2, edg
 def _cell_grid(widths, cutoff):
     """Cells per axis and search reach (cells) for a box of perpendicular ``widths`` (Å).
 
-    Cells are about ``cutoff / 2`` thick and the reach is 2 cells: the 5^3 searched cells
-    hold ~2.5x fewer candidates than 3^3 cells a cutoff thick. The reach covers every
-    partner within the cutoff (with a margin for the rounding of the fractional coordinates).
+    Cells are about ``cutoff / 2`` wide along **a** and **b** and ``cutoff / 8`` along
+    **c** (:data:`~qsse_md.lib.cell_search.CELLS_PER_CUTOFF`), at most ``2**18`` cells in
+    all; the reach covers every partner within the cutoff (with a margin for the
+    rounding of the fractional coordinates).
     """
     widths = np.asarray(widths)
-    n_cells = np.clip(np.floor(_CELLS_PER_CUTOFF * widths / cutoff), 1, _MAX_CELLS_PER_AXIS).astype(np.int64)
+    n_cells = np.clip(np.floor(np.array(CELLS_PER_CUTOFF) * widths / cutoff), 1, _MAX_CELLS_PER_AXIS).astype(np.int64)
+    n_cells[2] = min(n_cells[2], max(1, _MAX_CELLS // (n_cells[0] * n_cells[1])))
     reach = np.ceil(cutoff * n_cells / widths * (1.0 + 1e-9)).astype(np.int64)
     n_cells.flags.writeable = False
     reach.flags.writeable = False
@@ -250,135 +225,6 @@ def pair_distance_histogram(coords1, coords2, edges, dimensions, groups1=None, g
     return counts.astype(np.int64)
 
 
-@jit(cache=True)
-def _indexed_search(positions, index1, index2, groups1, groups2, n_cells, reach, vectors, inverse, orthorhombic,
-                    cutoff, exclude_same_group, edges, species, hist, keep_cutoff, want_pairs):
-    """Cell-list search between ``positions[index1]`` and ``positions[index2]``, read in place.
-
-    The second set is counting-sorted by cell (stable) so each cell is one contiguous run;
-    cells are about cutoff/2 thick and searched ``reach`` cells out (:func:`_cell_grid`).
-
-    Every pair within ``cutoff`` (not sharing a group when ``exclude_same_group``) is
-    histogrammed into ``hist[species[j]]`` (in place, binning of :func:`_bin_index`);
-    with ``want_pairs`` the pairs with ``distance <= keep_cutoff[j]`` are returned,
-    ordered by ``i`` then ``j`` (the order of :func:`capped_pairs`). Coordinates are
-    converted to float64 on reading, so the numbers equal those on float64 copies.
-    """
-    n1, n2 = index1.shape[0], index2.shape[0]
-    total = n_cells[0] * n_cells[1] * n_cells[2]
-    cells1 = np.empty((n1, 3), dtype=np.int64)
-    coords1 = np.empty((n1, 3), dtype=np.float64)
-    for i in range(n1):
-        for k in range(3):
-            coords1[i, k] = positions[index1[i], k]
-        for k in range(3):
-            cells1[i, k] = _cell_of(coords1[i, 0], coords1[i, 1], coords1[i, 2], inverse, k, n_cells[k])
-    linear2 = np.empty(n2, dtype=np.int64)
-    cell_start = np.zeros(total + 1, dtype=np.int64)
-    for j in range(n2):
-        x = np.float64(positions[index2[j], 0])
-        y = np.float64(positions[index2[j], 1])
-        z = np.float64(positions[index2[j], 2])
-        c0 = _cell_of(x, y, z, inverse, 0, n_cells[0])
-        c1 = _cell_of(x, y, z, inverse, 1, n_cells[1])
-        c2 = _cell_of(x, y, z, inverse, 2, n_cells[2])
-        linear2[j] = (c0 * n_cells[1] + c1) * n_cells[2] + c2
-        cell_start[linear2[j] + 1] += 1
-    for c in range(total):
-        cell_start[c + 1] += cell_start[c]
-    fill = cell_start[:total].copy()
-    cell_order = np.empty(n2, dtype=np.int64)
-    sorted2 = np.empty((n2, 3), dtype=np.float64)
-    sorted_groups2 = np.empty(n2, dtype=np.int64)
-    for j in range(n2):
-        slot = fill[linear2[j]]
-        fill[linear2[j]] += 1
-        cell_order[slot] = j
-        sorted2[slot, 0] = positions[index2[j], 0]
-        sorted2[slot, 1] = positions[index2[j], 1]
-        sorted2[slot, 2] = positions[index2[j], 2]
-        sorted_groups2[slot] = groups2[j]
-    cutoff_squared = cutoff * cutoff
-    capacity = max(16, 4 * n1) if want_pairs else 1
-    first = np.empty(capacity, dtype=np.int64)
-    second = np.empty(capacity, dtype=np.int64)
-    distances = np.empty(capacity, dtype=np.float64)
-    n_found = 0
-    lowest = np.empty(3, dtype=np.int64)
-    highest = np.empty(3, dtype=np.int64)
-    for axis in range(3):
-        if n_cells[axis] >= 2 * reach[axis] + 1:
-            lowest[axis] = -reach[axis]
-            highest[axis] = reach[axis]
-        else:
-            lowest[axis] = 0
-            highest[axis] = n_cells[axis] - 1
-    lx = vectors[0, 0]
-    ly = vectors[1, 1]
-    lz = vectors[2, 2]
-    half_x = 0.5 * lx
-    half_y = 0.5 * ly
-    half_z = 0.5 * lz
-    for i in range(n1):
-        px = coords1[i, 0]
-        py = coords1[i, 1]
-        pz = coords1[i, 2]
-        group_i = groups1[i]
-        segment = n_found
-        for ox in range(lowest[0], highest[0] + 1):
-            cx = (cells1[i, 0] + ox) % n_cells[0]
-            for oy in range(lowest[1], highest[1] + 1):
-                cy = (cells1[i, 1] + oy) % n_cells[1]
-                for oz in range(lowest[2], highest[2] + 1):
-                    cell = (cx * n_cells[1] + cy) * n_cells[2] + (cells1[i, 2] + oz) % n_cells[2]
-                    for slot in range(cell_start[cell], cell_start[cell + 1]):
-                        if exclude_same_group and group_i == sorted_groups2[slot]:
-                            continue
-                        dx = sorted2[slot, 0] - px
-                        dy = sorted2[slot, 1] - py
-                        dz = sorted2[slot, 2] - pz
-                        if orthorhombic:
-                            if dx > half_x or dx < -half_x:
-                                dx -= lx * np.rint(dx / lx)
-                            if dy > half_y or dy < -half_y:
-                                dy -= ly * np.rint(dy / ly)
-                            if dz > half_z or dz < -half_z:
-                                dz -= lz * np.rint(dz / lz)
-                        else:
-                            n0 = np.rint(dx * inverse[0, 0] + dy * inverse[1, 0] + dz * inverse[2, 0])
-                            n1_ = np.rint(dx * inverse[0, 1] + dy * inverse[1, 1] + dz * inverse[2, 1])
-                            n2_ = np.rint(dx * inverse[0, 2] + dy * inverse[1, 2] + dz * inverse[2, 2])
-                            dx -= n0 * vectors[0, 0] + n1_ * vectors[1, 0] + n2_ * vectors[2, 0]
-                            dy -= n0 * vectors[0, 1] + n1_ * vectors[1, 1] + n2_ * vectors[2, 1]
-                            dz -= n0 * vectors[0, 2] + n1_ * vectors[1, 2] + n2_ * vectors[2, 2]
-                        d2 = dx * dx + dy * dy + dz * dz
-                        if d2 > cutoff_squared:
-                            continue
-                        distance = np.sqrt(d2)
-                        j = cell_order[slot]
-                        index = _bin_index(distance, edges)
-                        if index >= 0:
-                            hist[species[j], index] += 1
-                        if not want_pairs or distance > keep_cutoff[j]:
-                            continue
-                        if n_found == capacity:
-                            capacity *= 2
-                            first = np.concatenate((first, np.empty_like(first)))
-                            second = np.concatenate((second, np.empty_like(second)))
-                            distances = np.concatenate((distances, np.empty_like(distances)))
-                        # insertion into the row of i, kept sorted by j
-                        put = n_found
-                        while put > segment and second[put - 1] > j:
-                            second[put] = second[put - 1]
-                            distances[put] = distances[put - 1]
-                            put -= 1
-                        first[n_found] = i
-                        second[put] = j
-                        distances[put] = distance
-                        n_found += 1
-    return first[:n_found], second[:n_found], distances[:n_found]
-
-
 class IndexedSearch:
     """Per-frame pair search between two fixed atom subsets of one coordinate array.
 
@@ -423,18 +269,36 @@ class IndexedSearch:
         self.want_pairs = keep_cutoff is not None
         self.keep_cutoff = (np.zeros(1) if keep_cutoff is None
                             else np.ascontiguousarray(keep_cutoff, dtype=np.float64))
+        self._last_box, self._last_geometry = None, None
 
-    def __call__(self, positions, dimensions, hist=None):
-        """Search one frame; returns ``(first, second, distances)`` (empty without pairs)."""
+    def geometry(self, dimensions):
+        """Box arrays of one frame for the kernel: ``(vectors, inverse, n_cells, reach, orthorhombic)``.
+
+        Raises ValueError when the frame has no box or the cutoff exceeds half its
+        smallest perpendicular width.
+        """
         if dimensions is None:
             raise ValueError("no periodic box given: minimum-image distances need box dimensions "
                              "[a, b, c, alpha, beta, gamma]")
-        vectors, inverse, widths, orthorhombic = _box_geometry(tuple(float(v) for v in dimensions[:6]))
-        cutoff = self.cutoff
-        if not cutoff > 0 or cutoff > 0.5 * widths.min():
-            raise ValueError(
-                f"cutoff {cutoff} Å must be > 0 and at most half the smallest box width ({0.5 * widths.min():.4g} Å)")
-        n_cells, reach = _cell_grid(tuple(float(w) for w in widths), cutoff)
-        return _indexed_search(positions, self.index1, self.index2, self.groups1, self.groups2, n_cells, reach,
-                               vectors, inverse, orthorhombic, cutoff, self.exclude, self.edges, self.species,
-                               self.hist if hist is None else hist, self.keep_cutoff, self.want_pairs)
+        key = np.asarray(dimensions[:6], dtype=np.float64).tobytes()
+        if key != self._last_box:  # constant-volume trajectories repeat the box every frame
+            vectors, inverse, widths, orthorhombic = _box_geometry(tuple(float(v) for v in dimensions[:6]))
+            cutoff = self.cutoff
+            if not cutoff > 0 or cutoff > 0.5 * widths.min():
+                raise ValueError(f"cutoff {cutoff} Å must be > 0 and at most half the smallest box width "
+                                 f"({0.5 * widths.min():.4g} Å)")
+            n_cells, reach = _cell_grid(tuple(float(w) for w in widths), cutoff)
+            self._last_box, self._last_geometry = key, (vectors, inverse, n_cells, reach, orthorhombic)
+        return self._last_geometry
+
+    def __call__(self, positions, dimensions, hist=None):
+        """Search one frame; returns ``(first, second, distances)`` (empty without pairs)."""
+        vectors, inverse, n_cells, reach, orthorhombic = self.geometry(dimensions)
+        return indexed_search(positions, self.index1, self.index2, self.groups1, self.groups2, n_cells, reach,
+                              vectors, inverse, orthorhombic, self.cutoff, self.exclude, self.edges, self.species,
+                              self.hist if hist is None else hist, self.keep_cutoff, self.want_pairs)
+
+    def stream(self, batch_frames=None):
+        """A :class:`~qsse_md.lib.search_stream.SearchStream` that searches pushed frames on
+        a second thread while the caller reads the next ones."""
+        return SearchStream(self, batch_frames)

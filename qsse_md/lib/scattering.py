@@ -23,7 +23,8 @@ damping the truncation ripples at the cutoff R. The coherent intensity per atom
 import numpy as np
 
 from qsse_md.lib._jit import jit
-from qsse_md.lib.distances import BACKENDS, _bin_index, box_matrix, pair_distance_histogram
+from qsse_md.lib.cell_search import bin_index
+from qsse_md.lib.distances import BACKENDS, _box_geometry, box_matrix, pair_distance_histogram
 
 #: ``symbol: (a1, b1, a2, b2, a3, b3, a4, b4, c)``; a dimensionless (electrons), b in Å².
 CROMER_MANN = {
@@ -168,6 +169,7 @@ def _typed_histogram(positions, types, n_types, edges, vectors, inverse, orthorh
     """
     counts = np.zeros((n_types, n_types, edges.shape[0] - 1), dtype=np.int64)
     cutoff_squared = edges[-1] * edges[-1]
+    bins_per_unit = (edges.shape[0] - 1) / (edges[-1] - edges[0])
     for i in range(positions.shape[0] - 1):
         xi, yi, zi, ti = positions[i, 0], positions[i, 1], positions[i, 2], types[i]
         for j in range(i + 1, positions.shape[0]):
@@ -175,9 +177,9 @@ def _typed_histogram(positions, types, n_types, edges, vectors, inverse, orthorh
             dy = positions[j, 1] - yi
             dz = positions[j, 2] - zi
             if orthorhombic:
-                dx -= vectors[0, 0] * np.rint(dx / vectors[0, 0])
-                dy -= vectors[1, 1] * np.rint(dy / vectors[1, 1])
-                dz -= vectors[2, 2] * np.rint(dz / vectors[2, 2])
+                dx -= vectors[0, 0] * np.rint(dx * inverse[0, 0])
+                dy -= vectors[1, 1] * np.rint(dy * inverse[1, 1])
+                dz -= vectors[2, 2] * np.rint(dz * inverse[2, 2])
             else:
                 n0 = np.rint(dx * inverse[0, 0] + dy * inverse[1, 0] + dz * inverse[2, 0])
                 n1 = np.rint(dx * inverse[0, 1] + dy * inverse[1, 1] + dz * inverse[2, 1])
@@ -188,7 +190,7 @@ def _typed_histogram(positions, types, n_types, edges, vectors, inverse, orthorh
             d2 = dx * dx + dy * dy + dz * dz
             if d2 > cutoff_squared:
                 continue
-            index = _bin_index(np.sqrt(d2), edges)
+            index = bin_index(np.sqrt(d2), edges, bins_per_unit)
             if index >= 0:
                 counts[ti, types[j], index] += 1
     return counts
@@ -231,9 +233,7 @@ def typed_pair_histogram(positions, types, n_types, edges, dimensions, backend="
                                                        dimensions, backend="numpy")
             counts[a, a, 0] -= np.count_nonzero(types == a)  # self pairs at r = 0
         return counts
-    vectors = box_matrix(dimensions)
-    orthorhombic = bool(np.all(np.asarray(dimensions[3:6], dtype=np.float64) == 90.0))
+    vectors, inverse, _, orthorhombic = _box_geometry(tuple(float(v) for v in np.asarray(dimensions)[:6]))
     order = np.argsort(types, kind="stable")  # runs of one partner type keep the counts in cache
-    counts = _typed_histogram(positions[order], types[order], int(n_types), edges, vectors, np.linalg.inv(vectors),
-                              orthorhombic)
+    counts = _typed_histogram(positions[order], types[order], int(n_types), edges, vectors, inverse, orthorhombic)
     return counts + counts.transpose(1, 0, 2)

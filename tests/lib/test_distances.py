@@ -80,3 +80,28 @@ def test_bad_input_is_refused():
         capped_pairs(first, second, 5.0, BOXES["orthorhombic"], backend="cuda")
     with pytest.raises(ValueError, match="invalid box"):
         box_matrix([10.0, 10.0, 0.0, 90.0, 90.0, 90.0])
+
+
+@pytest.mark.parametrize("shape", sorted(BOXES))
+@pytest.mark.parametrize("cutoff", [1.3, 2.9, 4.7, 7.3, 10.9])
+def test_trimmed_column_runs_find_every_pair(shape, cutoff):
+    dimensions = BOXES[shape]
+    first, second = _random_sets(dimensions, seed=int(cutoff * 10))
+    pairs_numba, distances_numba = capped_pairs(first, second, cutoff, dimensions)
+    pairs_brute, distances_brute = _brute_force(first, second, cutoff, dimensions)
+    np.testing.assert_array_equal(pairs_numba, pairs_brute)
+    np.testing.assert_allclose(distances_numba, distances_brute, rtol=0, atol=1e-10)
+
+
+def test_bin_index_equals_numpy_histogram_on_and_near_the_edges():
+    from qsse_md.lib.cell_search import bin_index
+
+    edges = np.linspace(0.0, 8.0, 161)
+    bins_per_unit = 160 / 8.0
+    near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
+                           np.random.default_rng(0).random(2000) * 8.2 - 0.1])
+    ours = np.array([bin_index(d, edges, bins_per_unit) for d in near])
+    inside = (near >= 0.0) & (near <= 8.0)
+    assert np.all(ours[~inside] == -1)
+    np.testing.assert_array_equal(np.bincount(ours[inside], minlength=160), np.histogram(near, bins=edges)[0])
+    np.testing.assert_array_equal(ours[inside], np.digitize(near[inside], edges[1:-1]))
