@@ -65,7 +65,8 @@ class Transport(AnalysisBase):
         Per-direction MSD components, Å^2.
     results.diffusion : dict of dict
         Per species: ``D_1e-10_m2_per_s``, ``sem_1e-10_m2_per_s``,
-        ``D_xyz_1e-10_m2_per_s`` (list of 3), ``fit_window_ps``, ``loglog_slope``,
+        ``D_xyz_1e-10_m2_per_s`` and ``D_xyz_sem_1e-10_m2_per_s`` (lists of 3),
+        ``fit_window_ps``, ``loglog_slope``,
         ``n_centres``, ``reason`` (why there is no coefficient; all values None then).
     results.conductivity : dict or None
         ``sigma_S_per_cm`` (Einstein–Helfand, all cross terms), ``sigma_NE_S_per_cm``,
@@ -74,7 +75,9 @@ class Transport(AnalysisBase):
         {name: {t, sem}}, ``t_plus``, ``t_plus_sem``, ``fit_window_ps``,
         ``collective_msd_e2_angstrom2`` (MSD of Σ q r, e^2 Å^2), ``reason``.
     results.green_kubo : dict or None
-        ``D_1e-10_m2_per_s`` {name}, ``sigma_S_per_cm``, running integrals, ``lag_ps``.
+        ``D_1e-10_m2_per_s`` and ``D_sem_1e-10_m2_per_s`` {name}, ``sigma_S_per_cm``,
+        ``sigma_sem_S_per_cm``, the plateau windows ``D_window_ps`` {name} and
+        ``sigma_window_ps`` (:mod:`qsse_md.analysis._green_kubo`), running integrals, ``lag_ps``.
     results.charges_e : dict
         Charge of one centre per species, e (None where unknown).
     results.volume_angstrom3 : float

@@ -18,7 +18,8 @@ z_i their charge, Δr displacement over lag t):
   uncorrelatedness σ / σ_NE;
 * transference number  t_i = Σ_j z_i z_j L_ij / σ  (t+ sums the cationic species);
 * Green–Kubo: D_i = 1/3 ∫ <v(0)·v(t)> dt,  σ = 1 / (3 V k_B T) ∫ <J(0)·J(t)> dt,
-  J = Σ_a q_a v_a, evaluated at the upper end of the Einstein fit window.
+  J = Σ_a q_a v_a, averaged over a plateau window of the running integral chosen by
+  :mod:`qsse_md.analysis._green_kubo` (integrated at most to the Einstein window end).
 
 Uncertainties: the trajectory is cut into ``n_blocks`` contiguous blocks; every
 coefficient is refitted in each block over the same lag window, and the reported
@@ -29,9 +30,9 @@ half a block long (``T // n_blocks // 2`` frames). Central values use the full t
 
 import numpy as np
 
-from qsse_md.analysis._msd_fit import (NoDiffusiveRegime, block_sem, diffusive_window, linear_slope,
-                                       loglog_slope, running_integral)
-from qsse_md.lib.correlation import correlation, cross_msd, msd, windowed_cross_msd, windowed_msd
+from qsse_md.analysis._green_kubo import green_kubo
+from qsse_md.analysis._msd_fit import NoDiffusiveRegime, block_sem, diffusive_window, linear_slope, loglog_slope
+from qsse_md.lib.correlation import cross_msd, msd, windowed_cross_msd, windowed_msd
 from qsse_md.units import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C, M2_PER_ANGSTROM2, S_PER_PS
 
 #: Å^2/ps -> 1e-10 m^2/s
@@ -132,7 +133,8 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
         out["msd_xyz_angstrom2"][name] = xyz
         out["msd_angstrom2"][name] = xyz.sum(axis=1)
         record = {"n_centres": int(members.shape[1]), "D_1e-10_m2_per_s": None, "sem_1e-10_m2_per_s": None,
-                  "D_xyz_1e-10_m2_per_s": None, "fit_window_ps": None, "loglog_slope": None, "reason": None}
+                  "D_xyz_1e-10_m2_per_s": None, "D_xyz_sem_1e-10_m2_per_s": None, "fit_window_ps": None,
+                  "loglog_slope": None, "reason": None}
         out["diffusion"][name] = record
         try:
             if max_end >= min_points and np.max(xyz[:max_end + 1].sum(axis=1)) <= IMMOBILE_ANGSTROM2:
@@ -147,9 +149,11 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
         lags = lags_ps[start:end + 1]
         record["D_1e-10_m2_per_s"] = linear_slope(lags, xyz[start:end + 1].sum(axis=1)) / 6.0 * D_UNIT
         record["D_xyz_1e-10_m2_per_s"] = [linear_slope(lags, xyz[start:end + 1, c]) / 2.0 * D_UNIT for c in range(3)]
-        blocks = windowed_msd(members, n_blocks, max_lag=end, backend=backend).mean(axis=2).sum(axis=-1)
-        block_d[name] = np.array([linear_slope(lags, b[start:end + 1]) / 6.0 * D_UNIT for b in blocks])
+        blocks_xyz = windowed_msd(members, n_blocks, max_lag=end, backend=backend).mean(axis=2)
+        block_d[name] = np.array([linear_slope(lags, b[start:end + 1]) / 6.0 * D_UNIT for b in blocks_xyz.sum(-1)])
         record["sem_1e-10_m2_per_s"] = block_sem(block_d[name])
+        record["D_xyz_sem_1e-10_m2_per_s"] = [
+            block_sem([linear_slope(lags, b[start:end + 1, c]) / 2.0 * D_UNIT for b in blocks_xyz]) for c in range(3)]
         record["fit_window_ps"] = [float(lags[0]), float(lags[-1])]
         record["loglog_slope"] = slope
     if temperature_K is not None:
@@ -157,9 +161,10 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
                                             temperature_K, out["diffusion"], windows, block_d, n_blocks, backend,
                                             msd_cache, members_of)
         if velocities is not None:
-            out["green_kubo"] = _green_kubo(np.asarray(velocities, dtype=np.float64), species_index, names,
-                                            charges_e, dt_ps, volume_angstrom3, temperature_K, windows, out,
-                                            backend)
+            ends = [window[1] for window in windows.values()]
+            out["green_kubo"] = green_kubo(np.asarray(velocities, dtype=np.float64), species_index, names,
+                                           charges_e, dt_ps, max(ends) if ends else max_end, n_blocks, D_UNIT,
+                                           conductivity_prefactor(volume_angstrom3, temperature_K), backend)
     return out
 
 
@@ -234,28 +239,6 @@ def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, tem
         if z[i] > 0:
             t_plus, t_plus_blocks = t_plus + value, t_plus_blocks + value_blocks
     result["t_plus"], result["t_plus_sem"] = float(t_plus), block_sem(np.atleast_1d(t_plus_blocks))
-    return result
-
-
-def _green_kubo(velocities, species_index, names, charges_e, dt_ps, volume, temperature_K, windows, out, backend):
-    """VACF and charge-current ACF running integrals, read at the Einstein window end."""
-    result = {"lag_ps": None, "D_1e-10_m2_per_s": {}, "running_D_1e-10_m2_per_s": {}, "sigma_S_per_cm": None,
-              "running_sigma_S_per_cm": None, "integration_end_ps": None}
-    ends = [w[1] for w in windows.values()]
-    end = max(ends) if ends else max(int(out["max_fit_lag_ps"] / dt_ps), 1)
-    result["lag_ps"] = np.arange(end + 1) * dt_ps
-    result["integration_end_ps"] = float(end * dt_ps)
-    for k, name in enumerate(names):
-        vacf = correlation(velocities[:, species_index == k], max_lag=end, backend=backend).mean(axis=1).sum(axis=-1)
-        running = running_integral(vacf, dt_ps) / 3.0 * D_UNIT
-        result["running_D_1e-10_m2_per_s"][name] = running
-        result["D_1e-10_m2_per_s"][name] = float(running[-1])
-    z = np.asarray(charges_e, dtype=np.float64)
-    current = np.einsum("n,tnc->tc", z[species_index], velocities)
-    jacf = correlation(current, max_lag=end, backend=backend).sum(axis=-1)
-    running = running_integral(jacf, dt_ps) / 3.0 * conductivity_prefactor(volume, temperature_K)
-    result["running_sigma_S_per_cm"] = running
-    result["sigma_S_per_cm"] = float(running[-1])
     return result
 
 

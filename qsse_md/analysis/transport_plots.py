@@ -54,6 +54,7 @@ def plot_conductivity(results, ax=None):
     if gk is not None:
         right = ax.twinx()
         right.plot(gk["lag_ps"], gk["running_sigma_S_per_cm"], color="C1", label="Green–Kubo running integral")
+        right.axvspan(*gk["sigma_window_ps"], color="C1", alpha=0.12)
         right.set_ylabel("σ (S/cm)")
         ax.right_ax = right
     return ax
@@ -86,10 +87,14 @@ def diffusion_table(results):
     for name, record in results.diffusion.items():
         window = record["fit_window_ps"] or [None, None]
         xyz = record["D_xyz_1e-10_m2_per_s"] or [None] * 3
-        rows.append({"species": name, "n_centres": record["n_centres"], "D_1e-10_m2_per_s": record["D_1e-10_m2_per_s"],
-                     "sem_1e-10_m2_per_s": record["sem_1e-10_m2_per_s"], "D_x_1e-10_m2_per_s": xyz[0],
-                     "D_y_1e-10_m2_per_s": xyz[1], "D_z_1e-10_m2_per_s": xyz[2], "fit_start_ps": window[0],
-                     "fit_end_ps": window[1], "loglog_slope": record["loglog_slope"], "reason": record["reason"]})
+        xyz_sem = record["D_xyz_sem_1e-10_m2_per_s"] or [None] * 3
+        row = {"species": name, "n_centres": record["n_centres"], "D_1e-10_m2_per_s": record["D_1e-10_m2_per_s"],
+               "sem_1e-10_m2_per_s": record["sem_1e-10_m2_per_s"]}
+        for axis, value, sem in zip("xyz", xyz, xyz_sem):
+            row[f"D_{axis}_1e-10_m2_per_s"], row[f"D_{axis}_sem_1e-10_m2_per_s"] = value, sem
+        row.update(fit_start_ps=window[0], fit_end_ps=window[1], loglog_slope=record["loglog_slope"],
+                   reason=record["reason"])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -113,9 +118,8 @@ def summary_record(results):
         conductivity = {k: v for k, v in results.conductivity.items() if k != "collective_msd_e2_angstrom2"}
     green_kubo = None
     if results.green_kubo is not None:
-        green_kubo = {"D_1e-10_m2_per_s": results.green_kubo["D_1e-10_m2_per_s"],
-                      "sigma_S_per_cm": results.green_kubo["sigma_S_per_cm"],
-                      "integration_end_ps": results.green_kubo["integration_end_ps"]}
+        green_kubo = {key: value for key, value in results.green_kubo.items()
+                      if key not in ("lag_ps", "running_D_1e-10_m2_per_s", "running_sigma_S_per_cm")}
     return _clean({
         "units": {"D": "1e-10 m^2/s", "sigma": "S/cm", "onsager": "e^2 L_ij in S/cm (times z_i z_j: "
                   "conductivity contribution)", "time": "ps", "volume": "angstrom^3", "temperature": "K",

@@ -160,10 +160,31 @@ def test_green_kubo_matches_einstein_for_langevin_velocities():
                          velocities=v)
     result = Transport(universe, {"A": "name A", "B": "name B"}, temperature_K=300.0, remove_drift=False,
                        slope_tolerance=0.1).run().results
+    gk = result.green_kubo
     for name in "AB":
         einstein = result.diffusion[name]["D_1e-10_m2_per_s"]
-        assert result.green_kubo["D_1e-10_m2_per_s"][name] == pytest.approx(einstein, rel=0.1)
-    assert result.green_kubo["sigma_S_per_cm"] == pytest.approx(result.conductivity["sigma_S_per_cm"], rel=0.3)
+        assert gk["D_1e-10_m2_per_s"][name] == pytest.approx(einstein, rel=0.1)
+        assert 0 < gk["D_sem_1e-10_m2_per_s"][name] < 0.1 * einstein
+        start, end = gk["D_window_ps"][name]
+        assert 3 * tau <= start < end <= gk["lag_ps"][-1]  # the plateau lies past the VACF decay
+        xyz, xyz_sem = result.diffusion[name]["D_xyz_1e-10_m2_per_s"], result.diffusion[name]["D_xyz_sem_1e-10_m2_per_s"]
+        assert all(0 < sem < 0.2 * value for value, sem in zip(xyz, xyz_sem))
+    einstein, einstein_sem = result.conductivity["sigma_S_per_cm"], result.conductivity["sigma_sem_S_per_cm"]
+    assert gk["sigma_sem_S_per_cm"] > 0
+    assert abs(gk["sigma_S_per_cm"] - einstein) < 3 * np.hypot(gk["sigma_sem_S_per_cm"], einstein_sem)
+
+
+def test_green_kubo_plateau_window_on_constructed_running_integrals():
+    from qsse_md.analysis._green_kubo import plateau_window
+
+    t = np.arange(200.0)
+    rng = np.random.default_rng(3)
+    blocks = 1.0 - np.exp(-t / 5.0) + rng.normal(size=(5, 200)) * 0.004 * t  # spread grows linearly with t
+    start, end = plateau_window(blocks)
+    spread = blocks.std(axis=0, ddof=1) / np.abs(blocks.mean(axis=0))
+    assert spread[end] <= 0.4 < spread[end + 1]
+    assert start == end // 2
+    assert plateau_window(np.ones((4, 50)))[1] == 49  # no noise: integrate to the end
 
 
 def test_kinisi_agrees_within_its_uncertainty():
