@@ -1,7 +1,8 @@
 """Diffusion, conductivity with all ion correlations, Onsager coefficients, transference.
 
 One pass over the trajectory keeps only the selected centres in memory (atoms, or
-molecular centres of mass per residue), unwrapped frame by frame with the NPT-safe
+molecular centres of mass per residue; molecules are made whole in the first frame,
+over the bonds when the topology has them), unwrapped frame by frame with the NPT-safe
 displacement scheme of :mod:`qsse_md.lib.unwrap` (von Bülow et al. 2020), optionally
 relative to the centre of mass of a reference group (system drift removal). The
 coefficients are computed in ``_conclude`` by
@@ -19,6 +20,18 @@ from qsse_md.lib.centres import frame_orthorhombic, weighted_centres
 from qsse_md.lib.unwrap import make_whole, unwrap_step_inplace
 
 COMPOUNDS = ("residues", "atoms")
+
+
+def _bonds_within(atoms):
+    """Bonds with both atoms in ``atoms`` as pairs of positions in it; None without bonds."""
+    try:
+        pairs = atoms.bonds.indices
+    except NoDataError:
+        return None
+    position = np.full(atoms.universe.atoms.n_atoms, -1, dtype=np.int64)
+    position[atoms.ix] = np.arange(len(atoms))
+    local = position[pairs] if len(pairs) else np.zeros((0, 2), dtype=np.int64)
+    return local[np.all(local >= 0, axis=1)]
 
 
 class Transport(AnalysisBase):
@@ -135,6 +148,7 @@ class Transport(AnalysisBase):
             self._drift_weights = drift_masses / drift_masses.sum() if drift_masses.sum() > 0 else \
                 np.full(len(drift_masses), 1.0 / len(drift_masses))
         self._whole_index = atoms.resindices
+        self._bonds = _bonds_within(atoms)
         self._all_atoms = len(atoms) == len(universe.atoms) and bool(np.all(atoms.ix == np.arange(len(atoms))))
         self._drift_all = self._drift_rows is not None and bool(
             np.array_equal(self._drift_rows, np.arange(len(atoms))))
@@ -223,7 +237,7 @@ class Transport(AnalysisBase):
             positions = ts.positions if self._all_atoms else self._atoms.positions
             if self._previous is None:
                 wrapped = positions.astype(np.float64)
-                self._previous = (wrapped, make_whole(wrapped, self._whole_index, dimensions))
+                self._previous = (wrapped, make_whole(wrapped, self._whole_index, dimensions, self._bonds))
             else:
                 unwrap_step_inplace(self._previous[0], self._previous[1], positions, dimensions)
             self._centres[i] = self._reduce(self._previous[1])

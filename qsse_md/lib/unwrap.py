@@ -114,8 +114,10 @@ def _unwrap_orthorhombic(previous_wrapped, unwrapped, wrapped, lengths):
             previous_wrapped[i, k] = position
 
 
-def make_whole(positions, group_index, dimensions):
-    """Put every atom at the minimum image of the first atom of its group.
+def make_whole(positions, group_index, dimensions, bonds=None):
+    """Make molecules whole: each atom at the minimum image of its group's first atom,
+    then, where bonds are given, each bonded atom at the minimum image of its bonded
+    predecessor along a breadth-first walk of the bond graph.
 
     Parameters
     ----------
@@ -125,17 +127,47 @@ def make_whole(positions, group_index, dimensions):
         Group (molecule) of each atom, values 0..n_groups-1 in any order.
     dimensions : array_like, shape (6,)
         Box.
+    bonds : numpy.ndarray of int, shape (n_bonds, 2), optional
+        Bonded atom pairs (indices into ``positions``). The walk keeps every bond
+        shorter than half a box, so a polymer chain longer than half the box comes out
+        whole; without bonds each group must span less than half a box.
 
     Returns
     -------
     numpy.ndarray, shape (n, 3), float64
-        Positions with each group whole, assuming groups span less than half a box.
     """
     positions = np.asarray(positions, dtype=np.float64)
     group_index = np.asarray(group_index)
     _, first = np.unique(group_index, return_index=True)
     anchors = positions[first][np.searchsorted(np.unique(group_index), group_index)]
-    return anchors + minimum_image_shift(positions - anchors, dimensions)
+    whole = anchors + minimum_image_shift(positions - anchors, dimensions)
+    if bonds is None or len(bonds) == 0:
+        return whole
+    parent, depth = _bond_walk(len(positions), np.asarray(bonds, dtype=np.int64))
+    for level in range(1, int(depth.max()) + 1):
+        atoms = np.nonzero(depth == level)[0]
+        whole[atoms] = whole[parent[atoms]] + minimum_image_shift(whole[atoms] - whole[parent[atoms]], dimensions)
+    return whole
+
+
+def _bond_walk(n_atoms, bonds):
+    """Breadth-first predecessor and depth of every atom over the bond graph (roots: the
+    lowest index of each bonded component, depth 0; unbonded atoms: depth 0)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order, connected_components
+
+    graph = coo_matrix((np.ones(len(bonds)), (bonds[:, 0], bonds[:, 1])), shape=(n_atoms, n_atoms)).tocsr()
+    n_components, component = connected_components(graph, directed=False)
+    parent = np.full(n_atoms, -1, dtype=np.int64)
+    depth = np.zeros(n_atoms, dtype=np.int64)
+    sizes = np.bincount(component, minlength=n_components)
+    _, roots = np.unique(component, return_index=True)
+    for root in roots[sizes > 1]:
+        order, predecessors = breadth_first_order(graph, root, directed=False, return_predecessors=True)
+        for atom in order[1:]:
+            parent[atom] = predecessors[atom]
+            depth[atom] = depth[parent[atom]] + 1
+    return parent, depth
 
 
 def unwrap_trajectory(wrapped, dimensions):

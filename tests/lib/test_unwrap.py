@@ -56,3 +56,14 @@ def test_make_whole_and_minimum_image():
     whole = make_whole(positions, np.array([0, 0, 1]), dims)
     assert np.allclose(whole[1], [10.5, 5.0, 5.0]) and np.allclose(whole[2], positions[2])
     assert np.allclose(minimum_image_shift(np.array([[6.0, -6.0, 4.9]]), dims), [[-4.0, 4.0, 4.9]])
+
+
+def test_make_whole_over_bonds_rebuilds_a_chain_longer_than_half_the_box():
+    box = np.array([40.0, 40.0, 40.0, 90.0, 90.0, 90.0])
+    chain = np.column_stack((np.arange(30) * 1.5, np.sin(np.arange(30)) * 0.5, np.zeros(30))) + 3.0
+    wrapped = chain % 40.0
+    bonds = np.column_stack((np.arange(29), np.arange(1, 30)))[::-1]  # any order
+    whole = make_whole(wrapped, np.zeros(30, dtype=int), box, bonds)
+    np.testing.assert_allclose(whole - whole[0], chain - chain[0], atol=1e-9)
+    by_anchor = make_whole(wrapped, np.zeros(30, dtype=int), box)
+    assert np.abs(np.diff(by_anchor[:, 0])).max() > 30  # the residue anchor alone breaks the chain
