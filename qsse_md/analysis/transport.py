@@ -22,16 +22,19 @@ from qsse_md.lib.unwrap import make_whole, unwrap_step_inplace
 COMPOUNDS = ("residues", "atoms")
 
 
-def _bonds_within(atoms):
-    """Bonds with both atoms in ``atoms`` as pairs of positions in it; None without bonds."""
+def _bonds_within(group, atoms):
+    """Bonds with both atoms in ``group`` as pairs of positions in ``atoms`` (a superset);
+    None when the topology has no bonds."""
     try:
-        pairs = atoms.bonds.indices
+        pairs = group.bonds.indices
     except NoDataError:
         return None
+    inside = np.zeros(atoms.universe.atoms.n_atoms, dtype=bool)
+    inside[group.ix] = True
     position = np.full(atoms.universe.atoms.n_atoms, -1, dtype=np.int64)
     position[atoms.ix] = np.arange(len(atoms))
-    local = position[pairs] if len(pairs) else np.zeros((0, 2), dtype=np.int64)
-    return local[np.all(local >= 0, axis=1)]
+    pairs = pairs.reshape(-1, 2)
+    return position[pairs[np.all(inside[pairs], axis=1)]]
 
 
 class Transport(AnalysisBase):
@@ -148,7 +151,7 @@ class Transport(AnalysisBase):
             self._drift_weights = drift_masses / drift_masses.sum() if drift_masses.sum() > 0 else \
                 np.full(len(drift_masses), 1.0 / len(drift_masses))
         self._whole_index = atoms.resindices
-        self._bonds = _bonds_within(atoms)
+        self._bonds = _bonds_within(union, atoms)  # only the centres' molecules need to be whole
         self._all_atoms = len(atoms) == len(universe.atoms) and bool(np.all(atoms.ix == np.arange(len(atoms))))
         self._drift_all = self._drift_rows is not None and bool(
             np.array_equal(self._drift_rows, np.arange(len(atoms))))
