@@ -4,7 +4,10 @@ Atomic form factors are the nine-parameter Cromer–Mann fits
 :math:`f(s) = \\sum_{i=1}^{4} a_i e^{-b_i s^2} + c` with :math:`s = \\sin\\theta/\\lambda
 = q / 4\\pi` (Å⁻¹), coefficients of neutral atoms from *International Tables for
 Crystallography*, Vol. C (2006), Table 6.1.1.4, doi:10.1107/97809553602060000600
-(Cromer & Mann, Acta Cryst. A24, 321 (1968), doi:10.1107/S0567739468000550).
+(Cromer & Mann, Acta Cryst. A24, 321 (1968), doi:10.1107/S0567739468000550). All 99
+coefficients of the 11 elements below were compared, digit by digit, with an independent
+public transcription of that table (a Fortran ``cscatt`` array) and agree; f(0) equals the
+atomic number within 0.01 (tested).
 
 The total structure factor is the Faber–Ziman combination of partials (Faber & Ziman,
 Phil. Mag. 11, 153 (1965), doi:10.1080/14786436508211931)

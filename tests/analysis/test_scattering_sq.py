@@ -1,5 +1,7 @@
 """X-ray S(q): form factors, fcc Bragg peaks, ideal gas, direct sum against the RDF transform."""
 
+import warnings
+
 import MDAnalysis as mda
 import numpy as np
 import pytest
@@ -111,3 +113,25 @@ def test_typed_histogram_backends_agree(dimensions):
     fast = typed_pair_histogram(positions, types, 3, edges, dimensions)
     reference = typed_pair_histogram(positions, types, 3, edges, dimensions, backend="numpy")
     assert np.array_equal(fast, reference) and np.array_equal(fast, fast.transpose(1, 0, 2))
+
+
+def test_agrees_with_freud_debye_on_solvation_analysis_lipf6_data():
+    """One element (F of PF6 and FEC in bn_fec): our Lorch-windowed transform of g(r) and
+    freud's Debye sum over minimum-image pairs give the same S(q) above 2 Å⁻¹."""
+    import importlib.resources
+
+    freud = pytest.importorskip("freud")
+    folder = importlib.resources.files("solvation_analysis") / "tests/data/bn_fec_data"
+    universe = mda.Universe(str(folder / "bn_fec.data"), str(folder / "bn_fec_short_wrap.dcd"))
+    fluorine = universe.select_atoms("mass 18.0 to 20.0")
+    universe.add_TopologyAttr("elements", ["F" if atom in fluorine else "X" for atom in universe.atoms])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = StructureFactor({"F": fluorine}, q_range=(1.0, 5.0), n_q=161).run()
+    debye = freud.diffraction.StaticStructureFactorDebye(num_k_values=161, k_max=5.0, k_min=1.0)
+    for ts in universe.trajectory:
+        debye.compute((freud.box.Box.from_box(ts.dimensions[:3]), fluorine.positions), reset=False)
+    k = debye.k_values
+    difference = (np.interp(k, ours.results.q, ours.results.s_q) - debye.S_k)[k > 2.0]
+    assert np.sqrt(np.mean(difference ** 2)) < 0.015
+    assert np.abs(difference).max() < 0.05
