@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -14,12 +15,22 @@ def _plan(args) -> None:
         print(f"  {task['id']}  " + "  ".join(f"{k}={v}" for k, v in task["variables"].items()))
 
 
-def _run(args) -> None:
+def _failed_exit_code(records, campaign_dir) -> int:
+    """1 (and a line on stderr) when tasks ended failed, else 0."""
+    failed = [record for record in records if record["state"] == "failed"]
+    if failed:
+        print(f"qsse-md: {len(failed)} task(s) failed; their reasons: qsse-md campaign status {campaign_dir}",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _run(args) -> int:
     from qsse_md.campaign import format_status, run_campaign, status
 
-    run_campaign(args.dir, scheduler=args.scheduler, workers=args.workers, retries=args.retries,
-                 platform=args.platform)
+    records = run_campaign(args.dir, scheduler=args.scheduler, workers=args.workers, retries=args.retries,
+                           platform=args.platform)
     print(format_status(status(args.dir)))
+    return _failed_exit_code(records, args.dir)
 
 
 def _status(args) -> None:
@@ -37,15 +48,16 @@ def _collect(args) -> None:
     print(f"collected {len(table)} task(s) ({done} done) into {out / 'results.csv'}; plots in {out / 'plots'}/")
 
 
-def _analyze(args) -> None:
+def _analyze(args) -> int:
     from qsse_md.campaign import collect, format_status, plan_analysis, run_campaign, status
 
     analyses = tuple(args.analysis.split(","))
     plan_analysis(args.inputs, args.out, temperature_K=args.temperature, analysis=analyses)
-    run_campaign(args.out, scheduler=args.scheduler, workers=args.workers, retries=args.retries)
+    records = run_campaign(args.out, scheduler=args.scheduler, workers=args.workers, retries=args.retries)
     print(format_status(status(args.out)))
     collect(args.out)
     print(f"results: {Path(args.out) / 'results' / 'results.csv'}")
+    return _failed_exit_code(records, args.out)
 
 
 def _jobscript(args) -> None:

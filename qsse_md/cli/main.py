@@ -163,11 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("qsse_md").setLevel(logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("MDAnalysis").setLevel(logging.ERROR)
     try:
-        args.func(args)
+        code = args.func(args)
     except (ValueError, FileNotFoundError, FileExistsError, UserFixableError) as error:
         print(f"qsse-md: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def test_campaign_killed_midway_resumes_every_task_once(tmp_path):
             assert universe.trajectory.n_frames == 20
     # a second run skips what is done; the failed task has no retries left
     failures = rows[broken]["failures"]
-    run_campaign(folder, workers=1, retries=0)
+    assert main(["-q", "campaign", "run", str(folder), "--workers", "1", "--retries", "0"]) == 1  # a task failed
     assert _states(folder)[broken]["failures"] == failures
     for task in good:
         record = json.loads((folder / "tasks" / task / "state.json").read_text())
