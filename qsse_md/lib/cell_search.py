@@ -73,6 +73,15 @@ def _fractional(x, y, z, inverse, k):
 
 
 @jit(cache=True, inline="always")
+def _fractions_of(positions, row, inverse):
+    """Wrapped fractional coordinates (a, b, c) of ``positions[row]``, read as float64."""
+    x = np.float64(positions[row, 0])
+    y = np.float64(positions[row, 1])
+    z = np.float64(positions[row, 2])
+    return _fractional(x, y, z, inverse, 0), _fractional(x, y, z, inverse, 1), _fractional(x, y, z, inverse, 2)
+
+
+@jit(cache=True, inline="always")
 def _cell(fraction, n):
     """Cell of a wrapped fractional coordinate among ``n`` cells."""
     c = int(fraction * n)
@@ -128,12 +137,7 @@ def _sort_by_cell(positions, index2, inverse, n_cells):
     fractions = np.empty((3, n2), dtype=np.float64)
     cell_start = np.zeros(na * nb * nc + 1, dtype=np.int64)
     for j in range(n2):
-        x = np.float64(positions[index2[j], 0])
-        y = np.float64(positions[index2[j], 1])
-        z = np.float64(positions[index2[j], 2])
-        fa = _fractional(x, y, z, inverse, 0)
-        fb = _fractional(x, y, z, inverse, 1)
-        fc = _fractional(x, y, z, inverse, 2)
+        fa, fb, fc = _fractions_of(positions, index2[j], inverse)
         fractions[0, j] = fa
         fractions[1, j] = fb
         fractions[2, j] = fc
@@ -198,12 +202,7 @@ def indexed_search(positions, index1, index2, groups1, groups2, n_cells, reach, 
     distances = np.empty(capacity, dtype=np.float64)
     n_found = 0
     for i in range(n1):
-        px = np.float64(positions[index1[i], 0])
-        py = np.float64(positions[index1[i], 1])
-        pz = np.float64(positions[index1[i], 2])
-        sa = _fractional(px, py, pz, inverse, 0)
-        sb = _fractional(px, py, pz, inverse, 1)
-        sc = _fractional(px, py, pz, inverse, 2)
+        sa, sb, sc = _fractions_of(positions, index1[i], inverse)
         ca, cb, cc = _cell(sa, na), _cell(sb, nb), _cell(sc, nc)
         fa, fb, fc = sa * na, sb * nb, sc * nc
         low_a, high_a, relative_a = _offsets(ca, na, reach[0])
