@@ -166,7 +166,9 @@ def fit_exponential(lags, curve):
     guess = guess if np.isfinite(guess) and guess > 0 else max(lags[keep][-1], 1e-12) / 2
 
     def model(t, a, tau, c):
-        return a * np.exp(-t / tau) + c
+        # the optimiser tries tau <= 0 on its way; those overflows are rejected below (tau > 0)
+        with np.errstate(over="ignore"):
+            return a * np.exp(-t / tau) + c
 
     try:
         parameters, _ = curve_fit(model, lags[keep], curve[keep], p0=(1.0, guess, 0.01), maxfev=10000)
