@@ -23,8 +23,9 @@ items, one run for the slow peers), after one warm-up call that compiles the Num
   terms, block errors) and MDAnalysis ``EinsteinMSD`` (fft) and kinisi ``DiffusionAnalyzer`` /
   ``ConductivityAnalyzer`` on the same species (PF6 as its P atom in the peers; kinisi 2.1 takes
   one species per conductivity analyser, so it gets no Li-PF6 cross term);
-* the correlation kernels (``msd`` per particle and component, ``cross_msd`` of two species
-  sums, the windowed MSD of ``compute_transport``) on synthetic random walks of
+* the correlation kernels (``msd`` per particle and component, the particle-averaged
+  ``mean_msd`` that ``compute_transport`` uses, ``cross_msd`` of two species sums, the
+  windowed ``windowed_mean_msd`` of the block errors) on synthetic random walks of
   ``--kernel-frames`` x 120 centres x 3, one thread;
 * whole-process times of ``qsse-md analyze solvation`` called twice with a fresh Numba
   cache directory: the first call compiles and caches the kernels, the second must load them
@@ -185,7 +186,7 @@ def transport_items(paths, fmt, repeats, peers):
 
 def kernel_items(n_frames, n_centres=120):
     from qsse_md.analysis.transport_core import compute_transport
-    from qsse_md.lib.correlation import cross_msd, msd, windowed_msd
+    from qsse_md.lib.correlation import cross_msd, mean_msd, msd, windowed_mean_msd
 
     rng = np.random.default_rng(1)
     walks = np.cumsum(rng.normal(scale=0.3, size=(n_frames, n_centres, 3)), axis=0)
@@ -195,11 +196,14 @@ def kernel_items(n_frames, n_centres=120):
     msd(walks)
     out["kernel_msd"] = time.perf_counter() - t
     t = time.perf_counter()
+    mean_msd(walks)
+    out["kernel_mean_msd"] = time.perf_counter() - t
+    t = time.perf_counter()
     cross_msd(walks[:, :half].sum(axis=1), walks[:, half:].sum(axis=1))
     out["kernel_cross_msd"] = time.perf_counter() - t
     t = time.perf_counter()
-    windowed_msd(walks, 5, max_lag=n_frames // 10)
-    out["kernel_windowed_msd"] = time.perf_counter() - t
+    windowed_mean_msd(walks, 5, max_lag=n_frames // 10)
+    out["kernel_windowed_mean_msd"] = time.perf_counter() - t
     species = np.repeat([0, 1], [half, n_centres - half])
     t = time.perf_counter()
     compute_transport(walks, species, ["A", "B"], 0.04, 1.0e5, 298.0, [1.0, -1.0])

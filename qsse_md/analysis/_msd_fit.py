@@ -21,12 +21,16 @@ def loglog_slope(lags, values):
     values = np.asarray(values, dtype=np.float64)
     if np.any(values <= 0) or len(values) < 2:
         return float("nan")
-    return float(np.polyfit(np.log(lags), np.log(values), 1)[0])
+    return linear_slope(np.log(lags), np.log(values))
 
 
 def linear_slope(lags, values):
-    """Least-squares slope of values against lags (unit of values per unit of lags)."""
-    return float(np.polyfit(np.asarray(lags, dtype=np.float64), np.asarray(values, dtype=np.float64), 1)[0])
+    """Least-squares slope of values against lags (unit of values per unit of lags):
+    sum(dx * dy) / sum(dx^2) with dx, dy the deviations from the means."""
+    lags = np.asarray(lags, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    deviation = lags - lags.mean()
+    return float(np.dot(deviation, values - values.mean()) / np.dot(deviation, deviation))
 
 
 def diffusive_window(msd, max_end, slope_tolerance=0.15, min_points=4, n_starts=24):

@@ -32,14 +32,12 @@ import numpy as np
 
 from qsse_md.analysis._green_kubo import green_kubo
 from qsse_md.analysis._msd_fit import NoDiffusiveRegime, block_sem, diffusive_window, linear_slope, loglog_slope
-from qsse_md.lib.correlation import cross_msd, msd, windowed_cross_msd, windowed_msd
+from qsse_md.lib.correlation import cross_msd, mean_msd, windowed_cross_msd, windowed_mean_msd
 from qsse_md.units import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C, M2_PER_ANGSTROM2, S_PER_PS
 
 #: Å^2/ps -> 1e-10 m^2/s
 D_UNIT = M2_PER_ANGSTROM2 / S_PER_PS / 1e-10
 _S_PER_M_TO_S_PER_CM = 0.01
-#: per-species (T, N, 3) MSD arrays up to this size are kept for the conductivity self terms
-_MSD_CACHE_BYTES = 64 * 2 ** 20
 #: MSD (Å^2) at or below which a species counts as immobile (D = 0, no fit)
 IMMOBILE_ANGSTROM2 = 1e-20
 
@@ -49,26 +47,6 @@ def conductivity_prefactor(volume_angstrom3, temperature_K):
     volume_m3 = volume_angstrom3 * M2_PER_ANGSTROM2 * 1e-10
     return (ELEMENTARY_CHARGE_C ** 2 / (volume_m3 * BOLTZMANN_J_PER_K * temperature_K)
             * M2_PER_ANGSTROM2 / S_PER_PS * _S_PER_M_TO_S_PER_CM)
-
-
-def _species_msd(centres, max_lag, backend, block=16):
-    """(L, 3) MSD per component averaged over centres.
-
-    Computed ``block`` centres at a time and summed centre by centre in order, which is
-    what ``msd(centres).mean(axis=1)`` does, without holding the (L, N, 3) array.
-    """
-    n_centres = centres.shape[1]
-    if n_centres <= block:
-        return msd(centres, max_lag=max_lag, backend=backend).mean(axis=1)
-    total = None
-    for start in range(0, n_centres, block):
-        part = msd(centres[:, start:start + block], max_lag=max_lag, backend=backend)
-        for k in range(part.shape[1]):
-            if total is None:
-                total = part[:, k].copy()
-            else:
-                total += part[:, k]
-    return total / n_centres
 
 
 def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=None, temperature_K=None,
@@ -121,15 +99,10 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
            "n_blocks": n_blocks, "max_fit_lag_ps": max_end * dt_ps}
     windows = {}
     block_d = {}
-    msd_cache = {}
     members_of = {}
     for k, name in enumerate(names):
         members = members_of[k] = centres[:, species_index == k]
-        if members.size * 8 <= _MSD_CACHE_BYTES:  # keep the per-centre MSD for the self term
-            msd_cache[k] = msd(members, backend=backend)
-            xyz = msd_cache[k].mean(axis=1)
-        else:
-            xyz = _species_msd(members, None, backend)
+        xyz = mean_msd(members, backend=backend)
         out["msd_xyz_angstrom2"][name] = xyz
         out["msd_angstrom2"][name] = xyz.sum(axis=1)
         record = {"n_centres": int(members.shape[1]), "D_1e-10_m2_per_s": None, "sem_1e-10_m2_per_s": None,
@@ -149,7 +122,7 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
         lags = lags_ps[start:end + 1]
         record["D_1e-10_m2_per_s"] = linear_slope(lags, xyz[start:end + 1].sum(axis=1)) / 6.0 * D_UNIT
         record["D_xyz_1e-10_m2_per_s"] = [linear_slope(lags, xyz[start:end + 1, c]) / 2.0 * D_UNIT for c in range(3)]
-        blocks_xyz = windowed_msd(members, n_blocks, max_lag=end, backend=backend).mean(axis=2)
+        blocks_xyz = windowed_mean_msd(members, n_blocks, max_lag=end, backend=backend)
         block_d[name] = np.array([linear_slope(lags, b[start:end + 1]) / 6.0 * D_UNIT for b in blocks_xyz.sum(-1)])
         record["sem_1e-10_m2_per_s"] = block_sem(block_d[name])
         record["D_xyz_sem_1e-10_m2_per_s"] = [
@@ -157,9 +130,9 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
         record["fit_window_ps"] = [float(lags[0]), float(lags[-1])]
         record["loglog_slope"] = slope
     if temperature_K is not None:
-        out["conductivity"] = _conductivity(centres, species_index, names, charges_e, lags_ps, volume_angstrom3,
+        out["conductivity"] = _conductivity(species_index, names, charges_e, lags_ps, volume_angstrom3,
                                             temperature_K, out["diffusion"], windows, block_d, n_blocks, backend,
-                                            msd_cache, members_of)
+                                            out["msd_angstrom2"], members_of)
         if velocities is not None:
             ends = [window[1] for window in windows.values()]
             out["green_kubo"] = green_kubo(np.asarray(velocities, dtype=np.float64), species_index, names,
@@ -168,8 +141,8 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
     return out
 
 
-def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, temperature_K, diffusion, windows,
-                  block_d, n_blocks, backend, msd_cache=None, members_of=None):
+def _conductivity(species_index, names, charges_e, lags_ps, volume, temperature_K, diffusion, windows,
+                  block_d, n_blocks, backend, species_msd, members_of):
     charged = [k for k, name in enumerate(names) if charges_e[k] != 0.0]
     prefactor = conductivity_prefactor(volume, temperature_K)
     result = {"temperature_K": float(temperature_K), "volume_angstrom3": float(volume), "reason": None,
@@ -193,8 +166,7 @@ def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, tem
     lags = lags_ps[start:end + 1]
     counts = np.array([np.count_nonzero(species_index == k) for k in range(len(names))])
     z = np.asarray(charges_e, dtype=np.float64)
-    members_of = members_of or {}
-    sums = {k: (members_of[k] if k in members_of else centres[:, species_index == k]).sum(axis=1) for k in charged}
+    sums = {k: members_of[k].sum(axis=1) for k in charged}
     pairs = [(i, j) for a, i in enumerate(charged) for j in charged[a:]]
     total, blocks = {}, {}
     for i, j in pairs:
@@ -221,11 +193,7 @@ def _conductivity(centres, species_index, names, charges_e, lags_ps, volume, tem
     for i, j in pairs:
         entry = {"total": float(total[i, j]), "sem": block_sem(blocks[i, j])}
         if i == j:
-            if msd_cache and i in msd_cache:  # the same numbers as msd(own, max_lag=end)
-                self_curve = msd_cache[i][:end + 1].sum(axis=(1, 2))
-            else:
-                own = centres[:, species_index == i]
-                self_curve = msd(own, max_lag=end, backend=backend).sum(axis=(1, 2))
+            self_curve = counts[i] * species_msd[names[i]][:end + 1]  # sum of the centres' MSDs
             entry["self"] = prefactor / 6.0 * linear_slope(lags, self_curve[start:end + 1])
             entry["distinct"] = entry["total"] - entry["self"]
         result["onsager_S_per_cm"][f"{names[i]}-{names[j]}"] = entry

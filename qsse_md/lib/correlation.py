@@ -125,6 +125,36 @@ def _cross_msd_fft(x, y, max_lag):
     return out.reshape((max_lag + 1,) + x.shape[1:])
 
 
+def _mean_msd_fft(x, max_lag):
+    """FFT path of :func:`mean_msd` on (T, N, R) signals: (max_lag + 1, R).
+
+    Per signal only the mean shift, the squares and the forward transform are done; the
+    prefix sums of the squares and the inverse transform act on the sums over the N
+    particles, since the lagged product sum is linear in the power spectrum.
+    """
+    n, n_particles, n_rest = x.shape
+    size = _fft.next_fast_len(2 * n, real=True)
+    flat = x.reshape(n, n_particles * n_rest)
+    power = np.zeros((n_rest, size // 2 + 1))
+    square_sum = np.zeros((n_rest, n))
+    per_block = max(1, min(_BLOCK_BYTES // (8 * size), _BLOCK_SIGNALS) // n_rest)
+    for first in range(0, n_particles, per_block):
+        last = min(first + per_block, n_particles)
+        rows = _rows(flat, slice(first * n_rest, last * n_rest))
+        rows -= rows.mean(axis=1, keepdims=True)
+        square_sum += (rows * rows).reshape(last - first, n_rest, n).sum(axis=0)
+        spectrum = _fft.rfft(rows, n=size, axis=-1)
+        power += (spectrum.real ** 2 + spectrum.imag ** 2).reshape(last - first, n_rest, -1).sum(axis=0)
+    prefix = np.zeros((n_rest, n + 1))
+    np.cumsum(square_sum, axis=1, out=prefix[:, 1:])
+    squares = (prefix[:, n:n + 1] - prefix[:, :max_lag + 1]) + prefix[:, n - max_lag:n + 1][:, ::-1]
+    squares -= 2.0 * _fft.irfft(power, n=size, axis=-1)[:, :max_lag + 1]
+    squares /= (n - np.arange(max_lag + 1)) * float(n_particles)
+    out = np.ascontiguousarray(squares.T)
+    out[0] = 0.0
+    return out
+
+
 def correlation(a, b=None, max_lag=None, backend="fft"):
     """Time-averaged correlation <a(t) b(t + m)> over all origins t.
 
@@ -212,6 +242,35 @@ def msd(x, max_lag=None, backend="fft"):
     return cross_msd(x, None, max_lag=max_lag, backend=backend)
 
 
+def mean_msd(x, max_lag=None, backend="fft"):
+    """Mean-squared displacement averaged over the particles of axis 1: ``msd(x).mean(axis=1)``.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, N, ...)
+        Unwrapped positions of N particles at uniform time intervals (Å).
+    max_lag : int, optional
+        Largest lag in frames (default T - 1).
+    backend : {"fft", "direct"}
+        The FFT path transforms every particle's signal forward once and sums the power
+        spectra before a single inverse transform per trailing element, so it never holds
+        or inverts per-particle MSDs.
+
+    Returns
+    -------
+    numpy.ndarray, shape (max_lag + 1, ...), float64
+        Particle-averaged MSD per trailing element (Å^2).
+    """
+    x = _as_signal(x)
+    if x.ndim < 2 or x.shape[1] < 1:
+        raise ValueError(f"mean_msd needs signals of shape (T, N, ...) with N >= 1 particles, got {x.shape}")
+    max_lag = _check(backend, x.shape[0], max_lag)
+    if backend == "direct":
+        return cross_msd(x, None, max_lag, backend).mean(axis=1)
+    out = _mean_msd_fft(x.reshape(x.shape[0], x.shape[1], -1), max_lag)
+    return out.reshape((max_lag + 1,) + x.shape[2:])
+
+
 def _windows(n_frames, n_windows):
     n_windows = int(n_windows)
     if n_windows < 1 or n_frames // n_windows < 2:
@@ -262,6 +321,24 @@ def windowed_msd(x, n_windows, max_lag=None, backend="fft"):
     return windowed_cross_msd(x, None, n_windows, max_lag=max_lag, backend=backend)
 
 
+def windowed_mean_msd(x, n_windows, max_lag=None, backend="fft"):
+    """:func:`mean_msd` inside each of ``n_windows`` windows; shape (n_windows, max_lag + 1, ...).
+
+    Windows as in :func:`windowed_cross_msd`; small signals are transformed in one
+    batch of all windows, each window exactly as ``mean_msd(x[s])``.
+    """
+    x = _as_signal(x)
+    slices, length = _windows(x.shape[0], n_windows)
+    max_lag = _check(backend, length, max_lag)
+    if backend == "fft" and x.ndim >= 2 and x.size * 8 <= _BLOCK_BYTES:
+        count = len(slices)
+        # (length, N, windows, ...): the windows become trailing signals of every particle
+        batched = np.moveaxis(x[:count * length].reshape((count, length) + x.shape[1:]), 0, 2)
+        out = mean_msd(batched, max_lag, backend)
+        return np.ascontiguousarray(np.moveaxis(out, 1, 0))
+    return np.stack([mean_msd(x[s], max_lag, backend) for s in slices])
+
+
 def windowed_correlation(a, b, n_windows, max_lag=None, backend="fft"):
     """:func:`correlation` inside each of ``n_windows`` windows; shape (n_windows, max_lag + 1, ...)."""
     a = _as_signal(a)
@@ -271,5 +348,5 @@ def windowed_correlation(a, b, n_windows, max_lag=None, backend="fft"):
     return np.stack([correlation(a[s], b[s], max_lag, backend) for s in slices])
 
 
-__all__ = ["BACKENDS", "correlation", "cross_msd", "msd", "windowed_correlation", "windowed_cross_msd",
-           "windowed_msd"]
+__all__ = ["BACKENDS", "correlation", "cross_msd", "mean_msd", "msd", "windowed_correlation", "windowed_cross_msd",
+           "windowed_mean_msd", "windowed_msd"]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qsse_md.lib.correlation import (correlation, cross_msd, msd, windowed_correlation, windowed_cross_msd,
-                                     windowed_msd)
+from qsse_md.lib.correlation import (correlation, cross_msd, mean_msd, msd, windowed_correlation,
+                                     windowed_cross_msd, windowed_mean_msd, windowed_msd)
 
 
 def _walks(seed=0, n_frames=400, shape=(5, 3), offset=100.0):
@@ -51,6 +51,22 @@ def test_windowed_variants_equal_per_window_calls():
         assert np.allclose(windowed_correlation(x, y, 4, 10)[k], correlation(x[window], y[window], 10, "direct"))
 
 
+@pytest.mark.parametrize("n_particles", [1, 5, 23])  # one block, several blocks with a remainder
+def test_mean_msd_equals_the_mean_of_per_particle_msds(n_particles):
+    x = _walks(8, n_frames=211, shape=(n_particles, 3))
+    reference = msd(x, backend="direct").mean(axis=1)
+    assert mean_msd(x).shape == (211, 3)
+    assert _rel(mean_msd(x), reference) < 1e-10
+    assert _rel(mean_msd(x, 40), reference[:41]) < 1e-10
+    assert np.array_equal(mean_msd(x, 40, backend="direct"), reference[:41])
+    blocks = windowed_mean_msd(x, 4, max_lag=10)
+    assert blocks.shape == (4, 11, 3)
+    for k in range(4):
+        assert np.allclose(blocks[k], mean_msd(x[52 * k:52 * (k + 1)], 10), rtol=1e-12, atol=1e-10)
+    big = _walks(9, n_frames=2100, shape=(100, 3))  # over the batching size: window by window
+    assert _rel(windowed_mean_msd(big, 3, max_lag=30)[2], msd(big[1400:], 30).mean(axis=1)) < 1e-10
+
+
 def test_against_tidynamics():
     tidynamics = pytest.importorskip("tidynamics")
     x, y = _walks(6, shape=(3,)), _walks(7, shape=(3,))
@@ -66,6 +82,7 @@ def test_against_tidynamics():
     (lambda: msd(np.zeros((1, 3))), "at least 2 frames"),
     (lambda: cross_msd(np.zeros((5, 3)), np.zeros((5, 2))), "differ in shape"),
     (lambda: windowed_msd(np.zeros((5, 3)), 3), "windows"),
+    (lambda: mean_msd(np.zeros((5,))), "particles"),
 ])
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
