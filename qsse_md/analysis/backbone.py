@@ -4,8 +4,12 @@ A chain is one molecule spanning several residues (repeat units). Its backbone i
 from the bonds alone: the atoms bonded across residues are the *links*; the backbone
 is the shortest bonded path between the two links farthest apart along the bonds
 (hydrogens ignored). For a head-to-tail polyacrylate ``-[CH2-CH(R)]n-`` this is the
-chain of backbone carbons, whatever the length of the side chains R. A selection of
-backbone atoms may be given instead; it must form one unbranched path per chain.
+chain of backbone carbons, whatever the length of the side chains R. The path then
+continues into the two end residues, up to as many backbone atoms as an inner residue
+has, through atoms that carry the names of the inner residues' backbone atoms (one
+such bonded atom at each step; end caps and side chains have other names). Without
+consistent atom names the path stops at the end links. A selection of backbone atoms
+may be given instead; it must form one unbranched path per chain.
 """
 
 from collections import deque
@@ -64,8 +68,33 @@ def backbone_chains(polymer, selection=None):
                              "it is not a polymer chain")
         start = _farthest(graph, links[0], links)
         end = _farthest(graph, start, links)
-        chains.append(_path(graph, min(start, end), max(start, end)))
+        chains.append(_with_end_units(_path(graph, min(start, end), max(start, end)), graph, universe.atoms))
     return chains
+
+
+def _with_end_units(path, graph, atoms):
+    """Extend a link-to-link backbone path into its two end residues (module docstring)."""
+    residues = atoms.resindices[path]
+    inner = (residues != residues[0]) & (residues != residues[-1])
+    if not inner.any():
+        return path
+    names = atoms.names[path[inner]]
+    per_unit = int(np.bincount(np.unique(residues[inner], return_inverse=True)[1]).max())
+    backbone_names = set(names.tolist())
+    ends = []
+    for end in (path[0], path[-1]):
+        residue, taken, added = atoms.resindices[end], set(path.tolist()), []
+        current = end
+        while np.count_nonzero(residues == residue) + len(added) < per_unit:
+            candidates = [n for n in graph[current] if n not in taken and atoms.resindices[n] == residue
+                          and atoms.names[n] in backbone_names]
+            if len(candidates) != 1:
+                break
+            current = candidates[0]
+            taken.add(current)
+            added.append(current)
+        ends.append(added)
+    return np.concatenate([np.array(ends[0][::-1], dtype=np.int64), path, np.array(ends[1], dtype=np.int64)])
 
 
 def chord_pairs(chains, span=2):

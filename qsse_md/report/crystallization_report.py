@@ -113,7 +113,7 @@ def _analyses(universe, groups, scattering_groups, *, span, order_cutoff, thresh
     skipped = {}
     optional = {"side_chain_order": lambda: ChainOrder(groups["polymer"], vectors="side_chain",
                                                        cutoff_angstrom=order_cutoff, threshold=threshold),
-                "side_chain_packing": lambda: SideChainPacking(groups["polymer"])}
+                "side_chain_packing": lambda: SideChainPacking(groups["polymer"], solvent=groups.get("solvent"))}
     for name, build in optional.items():
         try:
             analyses[name] = build()
@@ -185,7 +185,9 @@ def _record(analyses, fit, skipped, groups, topology, trajectory, frames) -> dic
                                         "mean_stacked_fraction": np.nanmean(r.stacked_fraction)
                                         if r.n_rings else None,
                                         "mean_hbonds_per_repeat_unit": np.nanmean(r.hbonds_per_repeat_unit)
-                                        if r.n_donors else None}
+                                        if r.n_donors else None,
+                                        "mean_hbonds_to_solvent_per_repeat_unit":
+                                            np.nanmean(r.hbonds_to_solvent_per_repeat_unit) if r.n_donors else None}
     if "steinhardt" in analyses:
         record["steinhardt"] = {f"q{l}": float(np.mean(v)) for l, v in analyses["steinhardt"].results.q.items()}
     return record

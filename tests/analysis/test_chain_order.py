@@ -76,13 +76,42 @@ def test_backbone_found_from_bonds_and_chords():
     chains = backbone_chains(universe.atoms)
     assert len(chains) == 16
     carbons = universe.select_atoms("element C")
-    # the path runs between the outermost inter-residue links: backbone C 1 .. 10 of each chain
-    assert np.array_equal(chains[0], carbons.ix[1:11])
+    # link to link (backbone C 1 .. 10), continued into the end residues by atom name: all 12 C
+    assert np.array_equal(chains[0], carbons.ix[:12])
     first, second, chain = chord_pairs(chains, span=2)
-    assert len(first) == 16 * 8 and np.all(chain[:8] == 0)
+    assert len(first) == 16 * 10 and np.all(chain[:10] == 0)
     with pytest.raises(ValueError, match="too short"):
-        chord_pairs(chains, span=10)
+        chord_pairs(chains, span=12)
     assert np.array_equal(backbone_chains(universe.atoms, "element C")[0], carbons.ix[:12])
+
+
+def test_end_units_need_consistent_backbone_names():
+    universe = _aligned()
+    universe.atoms[universe.atoms.elements == "O"].names = "C"  # side atoms named like the backbone
+    carbons = universe.select_atoms("element C")
+    # first residue: the end link (C 1) has two bonded "C" in its residue, so the path stops there;
+    # last residue: its end link (C 10) has one, so C 11 is added
+    assert np.array_equal(backbone_chains(universe.atoms)[0], carbons.ix[1:12])
+
+
+def test_backbone_of_a_built_polyacrylate_is_every_alpha_and_beta_carbon(tmp_path):
+    from openmm.app import PDBFile
+
+    from qsse_md.build.molecules import build_topology, polymer_molecule
+    from qsse_md.chem.polymer import build_segment
+
+    segment = build_segment("DOA", n_units=5, seed=2)
+    molecule = polymer_molecule("PDOA", segment, seed=2)
+    path = tmp_path / "chain.pdb"
+    with open(path, "w") as handle:  # 1 nm = 10 Å
+        PDBFile.writeFile(build_topology([molecule], [1], 60.0), molecule.coordinates_angstrom / 10.0, handle)
+    universe = mda.Universe(str(path))
+    order = molecule.atom_order
+    expected = [k for k, atom in enumerate(order) if segment.atom_role[atom] == "backbone"
+                and molecule.mol.GetAtomWithIdx(int(atom)).GetAtomicNum() == 6]
+    chain = backbone_chains(universe.atoms)[0]
+    assert len(expected) == 10 and sorted(chain.tolist()) == expected  # caps and side chains left out
+    assert np.all(np.linalg.norm(np.diff(universe.atoms.positions[chain], axis=0), axis=1) < 1.7)  # bonded path
 
 
 @pytest.mark.parametrize("axis", [0, 2])
@@ -92,7 +121,7 @@ def test_aligned_chains_are_perfectly_ordered(axis):
     assert result.crystalline_fraction[0, 0] == 1.0
     assert result.nematic_order[0, 0] == pytest.approx(1.0)
     assert np.allclose(np.abs(result.director[0, 0]), np.eye(3)[axis], atol=1e-6)
-    assert result.n_chords == {"polymer": 128} and result.threshold == 0.8
+    assert result.n_chords == {"polymer": 160} and result.threshold == 0.8
 
 
 def test_side_chain_vectors_of_inner_units():

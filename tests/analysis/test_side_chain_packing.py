@@ -21,7 +21,9 @@ def _ring(centre, normal, start):
     return list(ring) + [carbonyl], ["C", "O", "C", "C", "O", "O"], bonds
 
 
-def _universe():
+def _universe(solvent=False):
+    """Three ring units (one chain) and two amide fragments (chains A, B); with ``solvent``
+    a C=O fragment (residue 5) accepting a hydrogen bond from chain B's N-H."""
     positions, elements, bonds, resindex = [], [], [], []
     rings = [((10, 10, 10), (0, 0, 1)), ((10, 10, 13.6), (0, 0, 1)), ((20, 10, 10), (1, 0, 0))]
     for k, (centre, normal) in enumerate(rings):  # three repeat units of one chain, linked through Cb
@@ -39,7 +41,13 @@ def _universe():
     elements += ["N", "H", "C", "O", "O", "C", "N", "H"]
     bonds += [(start + a, start + b) for a, b in ((0, 1), (0, 2), (2, 3), (4, 5), (5, 6), (6, 7))]
     resindex += [3] * 4 + [4] * 4
-    universe = mda.Universe.empty(len(positions), n_residues=5, atom_resindex=resindex, trajectory=True)
+    if solvent:  # O 2.9 Å from chain B's N along its N-H, then its C
+        positions += [np.add(p, (10, 25, 10)) for p in ((4.8, 4.0, 0), (4.8, 5.2, 0))]
+        elements += ["O", "C"]
+        bonds.append((len(positions) - 2, len(positions) - 1))
+        resindex += [5, 5]
+    universe = mda.Universe.empty(len(positions), n_residues=max(resindex) + 1, atom_resindex=resindex,
+                                  trajectory=True)
     universe.add_TopologyAttr("elements", elements)
     universe.add_TopologyAttr("bonds", bonds)
     universe.atoms.positions = np.array(positions, dtype=np.float32)
@@ -58,6 +66,17 @@ def test_stacking_and_hbonds(backend):
     assert r.hbond_intra_chain_fraction[0] == 0.0
 
 
+def test_hbonds_to_solvent_carbonyls_are_counted_apart():
+    universe = _universe(solvent=True)
+    polymer, solvent = universe.atoms[:26], universe.atoms[26:]
+    r = SideChainPacking(polymer, solvent=solvent).run().results
+    assert r.n_acceptors == 5 and r.n_solvent_acceptors == 1
+    assert r.hbonds[0] == 1 and r.hbond_intra_chain_fraction[0] == 0.0  # chain A -> chain B as before
+    assert r.hbonds_to_solvent[0] == 1 and r.hbonds_to_solvent_per_repeat_unit[0] == pytest.approx(1 / 5)
+    without = SideChainPacking(polymer).run().results
+    assert without.hbonds_to_solvent[0] == 0 and without.hbonds[0] == 1
+
+
 def test_ring_geometry_across_the_boundary():
     atoms, _, _ = _ring(np.array([0.3, 5.0, 5.0]), (0, 0, 1), 0)
     wrapped = np.mod(np.array(atoms[:5]), 10.0)
@@ -72,7 +91,7 @@ def test_table_plot_and_bad_input():
     matplotlib.use("Agg")
     universe = _universe()
     analysis = SideChainPacking(universe.atoms).run()
-    assert list(analysis.to_dataframe().columns)[:3] == ["time_ps", "hbonds", "stacked_fraction"]
+    assert list(analysis.to_dataframe().columns)[:4] == ["time_ps", "hbonds", "hbonds_to_solvent", "stacked_fraction"]
     assert analysis.plot().get_xlabel() == "ring centroid distance (Å)"
     with pytest.raises(ValueError, match="no cyclic-carbonate rings and no amide"):
         SideChainPacking(universe.atoms[18:22].select_atoms("not element N"))
