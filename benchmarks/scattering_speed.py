@@ -39,6 +39,8 @@ def main() -> None:
     ap.add_argument("--freud-frames", type=int, default=2, help="frames given to freud (its cost is O(N^2))")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "scattering_speed.json")
     args = ap.parse_args()
+    if args.step < 1 or args.freud_frames < 1:
+        ap.error("--step and --freud-frames must be at least 1")
 
     import freud
     import MDAnalysis as mda

@@ -27,7 +27,7 @@ from qsse_md.analysis import shell_views
 from qsse_md.analysis.residence import residence_times
 from qsse_md.analysis.shell_plots import SolvationPlots
 from qsse_md.lib._jit import jit
-from qsse_md.lib.cell_search import bin_index
+from qsse_md.lib.cell_search import AT_EDGE, bin_at_edge, scaled_bin
 from qsse_md.lib.distances import BACKENDS, IndexedSearch, box_widths, capped_pairs
 
 MOLECULE_MODES = ("fragment", "residue")
@@ -445,10 +445,13 @@ class Solvation(SolvationPlots, AnalysisBase):
 @jit(cache=True)
 def _species_histograms(distance, species, n_species, edges):
     """Pair counts per species and bin (binning of :func:`numpy.histogram`, as the RDF kernel)."""
-    counts = np.zeros((n_species, edges.shape[0] - 1), dtype=np.int64)
-    bins_per_unit = (edges.shape[0] - 1) / (edges[-1] - edges[0])
+    n_bins = edges.shape[0] - 1
+    counts = np.zeros((n_species, n_bins), dtype=np.int64)
+    bins_per_unit = n_bins / (edges[-1] - edges[0])
     for row in range(distance.shape[0]):
-        index = bin_index(distance[row], edges, bins_per_unit)
+        index = scaled_bin(distance[row], edges[0], bins_per_unit, n_bins)
+        if index == AT_EDGE:
+            index = bin_at_edge(distance[row], edges, bins_per_unit)
         if index >= 0:
             counts[species[row], index] += 1
     return counts

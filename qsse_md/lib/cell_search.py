@@ -30,28 +30,35 @@ CELLS_PER_CUTOFF = (1, 1, 8)
 _MARGIN = 1e-6
 
 
-@jit(cache=True, inline="always")
-def bin_index(distance, edges, bins_per_unit):
-    """Bin of ``distance`` exactly as :func:`numpy.histogram` assigns it (-1: outside).
+#: :func:`scaled_bin`'s answer where numpy's comparison with the edges must decide
+AT_EDGE = -2
 
-    ``edges`` are equally spaced and ``bins_per_unit`` is ``n_bins / (edges[-1] - edges[0])``.
-    Away from an edge the scaled distance gives the bin; within 1e-9 bins of an edge
-    (or outside) :func:`_bin_at_edge` compares with the edges as numpy does.
+
+@jit(cache=True)
+def scaled_bin(distance, first_edge, bins_per_unit, n_bins):
+    """Bin of ``distance`` from its scaled value, or :data:`AT_EDGE`.
+
+    Bins are equally spaced from ``first_edge`` with ``bins_per_unit = n_bins /
+    (edges[-1] - edges[0])``. Within 1e-9 bins of an edge, and outside the edges, the
+    answer is :data:`AT_EDGE` and :func:`bin_at_edge` gives the bin :func:`numpy.histogram`
+    would (the two steps together equal numpy's binning exactly). Scalar arguments only:
+    a Numba call that takes an array pays reference counting (about 10 ns), even when
+    inlined, which is more than the binning itself.
     """
-    n_bins = edges.shape[0] - 1
-    scaled = (distance - edges[0]) * bins_per_unit
+    scaled = (distance - first_edge) * bins_per_unit
     if not 0.0 <= scaled < n_bins:
-        return _bin_at_edge(distance, edges, bins_per_unit)
+        return AT_EDGE
     index = int(scaled)
     fraction = scaled - index
     if fraction < 1e-9 or fraction > 1.0 - 1e-9:
-        return _bin_at_edge(distance, edges, bins_per_unit)
+        return AT_EDGE
     return index
 
 
 @jit(cache=True)
-def _bin_at_edge(distance, edges, bins_per_unit):
-    """numpy's rule: a first guess, then one step down or up against the edges."""
+def bin_at_edge(distance, edges, bins_per_unit):
+    """Bin of ``distance`` by numpy's rule (-1: outside the edges): a first guess, then
+    one step down or up against the edges."""
     n_bins = edges.shape[0] - 1
     if distance < edges[0] or distance > edges[n_bins]:
         return -1
@@ -172,7 +179,7 @@ def indexed_search(positions, index1, index2, groups1, groups2, n_cells, reach, 
     """Cell-list search between ``positions[index1]`` and ``positions[index2]``, read in place.
 
     Every pair within ``cutoff`` (Å; not sharing a group when ``exclude_same_group``) is
-    histogrammed into ``hist[species[j]]`` (in place, binning of :func:`bin_index`); with
+    histogrammed into ``hist[species[j]]`` (in place, binning of :func:`scaled_bin` and :func:`bin_at_edge`); with
     ``want_pairs`` the pairs with ``distance <= keep_cutoff[j]`` are returned as
     ``(i, j, distance)`` arrays ordered by ``i`` then ``j``. Coordinates are converted to
     float64 on reading, so the numbers equal those on float64 copies, and to those of
@@ -194,6 +201,7 @@ def indexed_search(positions, index1, index2, groups1, groups2, n_cells, reach, 
     cutoff_squared = cutoff * cutoff
     n_bins = edges.shape[0] - 1
     bins_per_unit = n_bins / (edges[n_bins] - edges[0]) if n_bins > 0 else 0.0
+    first_edge = edges[0] if n_bins > 0 else 0.0
     d2 = np.empty(n2, dtype=np.float64)
     close = np.empty(n2 + 1, dtype=np.int64)
     capacity = max(16, 4 * n1) if want_pairs else 1
@@ -239,7 +247,9 @@ def indexed_search(positions, index1, index2, groups1, groups2, n_cells, reach, 
             if exclude_same_group and group_i == sorted_groups[slot]:
                 continue
             distance = np.sqrt(d2[slot])
-            index = bin_index(distance, edges, bins_per_unit)
+            index = scaled_bin(distance, first_edge, bins_per_unit, n_bins)
+            if index == AT_EDGE:
+                index = bin_at_edge(distance, edges, bins_per_unit)
             if index >= 0:
                 hist[sorted_species[slot], index] += 1
             if not want_pairs or distance > sorted_keep[slot]:

@@ -23,10 +23,13 @@ damping the truncation ripples at the cutoff R. The coherent intensity per atom
 (electron units) is :math:`I(q) = \\langle f^2\\rangle - \\langle f\\rangle^2 + \\langle f\\rangle^2 S(q)`.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from qsse_md.lib._jit import jit
-from qsse_md.lib.cell_search import bin_index
+from qsse_md.lib.cell_search import AT_EDGE, bin_at_edge, scaled_bin
 from qsse_md.lib.distances import BACKENDS, _box_geometry, box_matrix, pair_distance_histogram
 
 #: ``symbol: (a1, b1, a2, b2, a3, b3, a4, b4, c)``; a dimensionless (electrons), b in Å².
@@ -163,43 +166,78 @@ def density_modes(positions, vectors, chunk=2048):
     return out
 
 
-@jit(cache=True)
-def _typed_histogram(positions, types, n_types, edges, vectors, inverse, orthorhombic):
-    """All pairs i < j binned by (type of i, type of j) and distance, counted once (i's type first).
+@jit(cache=True, nogil=True)
+def _typed_histogram(positions, types, n_types, edges, vectors, inverse, orthorhombic, first_row, row_step):
+    """Pairs i < j binned by (type of i, type of j) and distance, counted once (i's type
+    first), for the rows i = first_row, first_row + row_step, ... (one share of the work).
 
     The minimum image is written out as in ``qsse_md.lib.distances._numpy_distances``
-    (same arithmetic, so the numpy reference agrees exactly) without per-pair array views.
+    (same arithmetic, so the numpy reference agrees exactly). For each atom i, three
+    passes over j > i: squared distances (a loop the compiler vectorises), a branch-free
+    compaction of the j inside the cutoff, then the bins of those only, so no
+    unpredictable branch is taken per pair.
     """
+    n = positions.shape[0]
     counts = np.zeros((n_types, n_types, edges.shape[0] - 1), dtype=np.int64)
     cutoff_squared = edges[-1] * edges[-1]
-    bins_per_unit = (edges.shape[0] - 1) / (edges[-1] - edges[0])
-    for i in range(positions.shape[0] - 1):
-        xi, yi, zi, ti = positions[i, 0], positions[i, 1], positions[i, 2], types[i]
-        for j in range(i + 1, positions.shape[0]):
-            dx = positions[j, 0] - xi
-            dy = positions[j, 1] - yi
-            dz = positions[j, 2] - zi
-            if orthorhombic:
-                dx -= vectors[0, 0] * np.rint(dx * inverse[0, 0])
-                dy -= vectors[1, 1] * np.rint(dy * inverse[1, 1])
-                dz -= vectors[2, 2] * np.rint(dz * inverse[2, 2])
-            else:
-                n0 = np.rint(dx * inverse[0, 0] + dy * inverse[1, 0] + dz * inverse[2, 0])
-                n1 = np.rint(dx * inverse[0, 1] + dy * inverse[1, 1] + dz * inverse[2, 1])
-                n2 = np.rint(dx * inverse[0, 2] + dy * inverse[1, 2] + dz * inverse[2, 2])
-                dx -= n0 * vectors[0, 0] + n1 * vectors[1, 0] + n2 * vectors[2, 0]
-                dy -= n0 * vectors[0, 1] + n1 * vectors[1, 1] + n2 * vectors[2, 1]
-                dz -= n0 * vectors[0, 2] + n1 * vectors[1, 2] + n2 * vectors[2, 2]
-            d2 = dx * dx + dy * dy + dz * dz
-            if d2 > cutoff_squared:
-                continue
-            index = bin_index(np.sqrt(d2), edges, bins_per_unit)
+    n_bins = edges.shape[0] - 1
+    bins_per_unit = n_bins / (edges[-1] - edges[0])
+    x, y, z = positions[:, 0].copy(), positions[:, 1].copy(), positions[:, 2].copy()
+    squared = np.empty(n)
+    inside = np.empty(n, dtype=np.int64)
+    for i in range(first_row, n - 1, row_step):
+        xi, yi, zi, ti = x[i], y[i], z[i], types[i]
+        if orthorhombic:
+            _orthorhombic_squared(x, y, z, i, xi, yi, zi, vectors, inverse, squared)
+        else:
+            _triclinic_squared(x, y, z, i, xi, yi, zi, vectors, inverse, squared)
+        n_inside = 0
+        for j in range(i + 1, n):
+            inside[n_inside] = j
+            n_inside += 1 if squared[j] <= cutoff_squared else 0
+        for k in range(n_inside):
+            j = inside[k]
+            distance = np.sqrt(squared[j])
+            index = scaled_bin(distance, edges[0], bins_per_unit, n_bins)
+            if index == AT_EDGE:
+                index = bin_at_edge(distance, edges, bins_per_unit)
             if index >= 0:
                 counts[ti, types[j], index] += 1
     return counts
 
 
-def typed_pair_histogram(positions, types, n_types, edges, dimensions, backend="numba"):
+@jit(cache=True, inline="always")
+def _orthorhombic_squared(x, y, z, i, xi, yi, zi, vectors, inverse, squared):
+    """``squared[j]`` = minimum-image squared distance of atoms i and j > i, orthorhombic box."""
+    lx, ly, lz = vectors[0, 0], vectors[1, 1], vectors[2, 2]
+    ix, iy, iz = inverse[0, 0], inverse[1, 1], inverse[2, 2]
+    for j in range(i + 1, x.shape[0]):
+        dx = x[j] - xi
+        dy = y[j] - yi
+        dz = z[j] - zi
+        dx -= lx * np.rint(dx * ix)
+        dy -= ly * np.rint(dy * iy)
+        dz -= lz * np.rint(dz * iz)
+        squared[j] = dx * dx + dy * dy + dz * dz
+
+
+@jit(cache=True, inline="always")
+def _triclinic_squared(x, y, z, i, xi, yi, zi, vectors, inverse, squared):
+    """``squared[j]`` as :func:`_orthorhombic_squared` for any box (fractional rounding)."""
+    for j in range(i + 1, x.shape[0]):
+        dx = x[j] - xi
+        dy = y[j] - yi
+        dz = z[j] - zi
+        n0 = np.rint(dx * inverse[0, 0] + dy * inverse[1, 0] + dz * inverse[2, 0])
+        n1 = np.rint(dx * inverse[0, 1] + dy * inverse[1, 1] + dz * inverse[2, 1])
+        n2 = np.rint(dx * inverse[0, 2] + dy * inverse[1, 2] + dz * inverse[2, 2])
+        dx -= n0 * vectors[0, 0] + n1 * vectors[1, 0] + n2 * vectors[2, 0]
+        dy -= n0 * vectors[0, 1] + n1 * vectors[1, 1] + n2 * vectors[2, 1]
+        dz -= n0 * vectors[0, 2] + n1 * vectors[1, 2] + n2 * vectors[2, 2]
+        squared[j] = dx * dx + dy * dy + dz * dz
+
+
+def typed_pair_histogram(positions, types, n_types, edges, dimensions, backend="numba", n_threads=None):
     """Minimum-image pair-distance histograms of every pair of atom types in one pass.
 
     Parameters
@@ -216,6 +254,9 @@ def typed_pair_histogram(positions, types, n_types, edges, dimensions, backend="
     backend : {"numba", "numpy"}
         One compiled all-pairs pass (time O(n²), memory O(n)), or the numpy reference
         built from :func:`qsse_md.lib.distances.pair_distance_histogram` per type pair.
+    n_threads : int, optional
+        Threads sharing the rows of the compiled pass (interleaved, so equal work);
+        default: the CPUs this process may use. The integer counts do not depend on it.
 
     Returns
     -------
@@ -238,5 +279,12 @@ def typed_pair_histogram(positions, types, n_types, edges, dimensions, backend="
         return counts
     vectors, inverse, _, orthorhombic = _box_geometry(tuple(float(v) for v in np.asarray(dimensions)[:6]))
     order = np.argsort(types, kind="stable")  # runs of one partner type keep the counts in cache
-    counts = _typed_histogram(positions[order], types[order], int(n_types), edges, vectors, inverse, orthorhombic)
+    arguments = (positions[order], types[order], int(n_types), edges, vectors, inverse, orthorhombic)
+    if n_threads is None:
+        n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if n_threads <= 1:
+        counts = _typed_histogram(*arguments, 0, 1)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="qsse-md-pairs") as pool:
+            counts = sum(pool.map(lambda first: _typed_histogram(*arguments, first, n_threads), range(n_threads)))
     return counts + counts.transpose(1, 0, 2)

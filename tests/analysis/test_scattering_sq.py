@@ -110,9 +110,10 @@ def test_typed_histogram_backends_agree(dimensions):
     rng = np.random.default_rng(3)
     positions, types = rng.random((300, 3)) * 25.0 - 2.0, rng.integers(0, 3, 300)
     edges = np.linspace(0.0, 8.0, 81)
-    fast = typed_pair_histogram(positions, types, 3, edges, dimensions)
     reference = typed_pair_histogram(positions, types, 3, edges, dimensions, backend="numpy")
-    assert np.array_equal(fast, reference) and np.array_equal(fast, fast.transpose(1, 0, 2))
+    for n_threads in (1, 2, 3):
+        fast = typed_pair_histogram(positions, types, 3, edges, dimensions, n_threads=n_threads)
+        assert np.array_equal(fast, reference) and np.array_equal(fast, fast.transpose(1, 0, 2))
 
 
 def test_agrees_with_freud_debye_on_solvation_analysis_lipf6_data():

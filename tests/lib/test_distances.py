@@ -93,14 +93,16 @@ def test_trimmed_column_runs_find_every_pair(shape, cutoff):
     np.testing.assert_allclose(distances_numba, distances_brute, rtol=0, atol=1e-10)
 
 
-def test_bin_index_equals_numpy_histogram_on_and_near_the_edges():
-    from qsse_md.lib.cell_search import bin_index
+def test_binning_equals_numpy_histogram_on_and_near_the_edges():
+    from qsse_md.lib.cell_search import AT_EDGE, bin_at_edge, scaled_bin
 
     edges = np.linspace(0.0, 8.0, 161)
     bins_per_unit = 160 / 8.0
     near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
                            np.random.default_rng(0).random(2000) * 8.2 - 0.1])
-    ours = np.array([bin_index(d, edges, bins_per_unit) for d in near])
+    scaled = np.array([scaled_bin(d, 0.0, bins_per_unit, 160) for d in near])
+    assert np.count_nonzero(scaled == AT_EDGE) >= 3 * 161  # on, just below and just above every edge
+    ours = np.array([bin_at_edge(d, edges, bins_per_unit) if k == AT_EDGE else k for d, k in zip(near, scaled)])
     inside = (near >= 0.0) & (near <= 8.0)
     assert np.all(ours[~inside] == -1)
     np.testing.assert_array_equal(np.bincount(ours[inside], minlength=160), np.histogram(near, bins=edges)[0])
