@@ -92,6 +92,15 @@ def _lagged_products_fft(x, y, max_lag):
     return out.reshape((max_lag + 1,) + x.shape[1:])
 
 
+def _end_sums(products, max_lag):
+    """sum_{t=0}^{T-m-1} [p(t+m) + p(t)] for m = 0..max_lag of (k, T) rows p, shape (k, max_lag + 1)."""
+    n = products.shape[1]
+    prefix = np.zeros((products.shape[0], n + 1))
+    np.cumsum(products, axis=1, out=prefix[:, 1:])
+    # (total - prefix[m]) + prefix[T - m]
+    return (prefix[:, n:n + 1] - prefix[:, :max_lag + 1]) + prefix[:, n - max_lag:n + 1][:, ::-1]
+
+
 def _cross_msd_fft(x, y, max_lag):
     """FFT path of :func:`cross_msd` (``y is x`` for the MSD), block by block of signals."""
     n = x.shape[0]
@@ -110,10 +119,7 @@ def _cross_msd_fft(x, y, max_lag):
         else:
             ys = _rows(y2, block)
             ys -= ys.mean(axis=1, keepdims=True)
-        prefix = np.zeros((xs.shape[0], n + 1))
-        np.cumsum(xs * ys, axis=1, out=prefix[:, 1:])
-        # sum_{t=0}^{T-m-1} [x y](t+m) + [x y](t) = (total - prefix[m]) + prefix[T-m]
-        squares = (prefix[:, n:n + 1] - prefix[:, :max_lag + 1]) + prefix[:, n - max_lag:n + 1][:, ::-1]
+        squares = _end_sums(xs * ys, max_lag)
         if same:
             mixed = 2.0 * _lagged_rows_fft(xs, xs, max_lag, size)
         else:
@@ -145,9 +151,7 @@ def _mean_msd_fft(x, max_lag):
         square_sum += (rows * rows).reshape(last - first, n_rest, n).sum(axis=0)
         spectrum = _fft.rfft(rows, n=size, axis=-1)
         power += (spectrum.real ** 2 + spectrum.imag ** 2).reshape(last - first, n_rest, -1).sum(axis=0)
-    prefix = np.zeros((n_rest, n + 1))
-    np.cumsum(square_sum, axis=1, out=prefix[:, 1:])
-    squares = (prefix[:, n:n + 1] - prefix[:, :max_lag + 1]) + prefix[:, n - max_lag:n + 1][:, ::-1]
+    squares = _end_sums(square_sum, max_lag)
     squares -= 2.0 * _fft.irfft(power, n=size, axis=-1)[:, :max_lag + 1]
     squares /= (n - np.arange(max_lag + 1)) * float(n_particles)
     out = np.ascontiguousarray(squares.T)
