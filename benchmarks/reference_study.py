@@ -1,0 +1,247 @@
+"""Reproduce the reference QSSE study's Li+ first shells at demo scale, for several ion models.
+
+Six compositions (P(DOA), P(AEEO) x EC, DEC, EC-DEC 1:1; ``systems/validation/``: 4 hexamers
++ 72 solvent + 12 LiPF6, the study's 6 : 2 : 1 molar ratio, 1,300-1,900 atoms) are built,
+run and analysed with the package's own CLI (``qsse-md build``, ``qsse-md run``, ``qsse-md
+analyze solvation``), one OpenMM CPU thread per box and ``--jobs`` boxes at once. Every
+step resumes: run the same command again after an interruption. Each finished box is merged
+into ``benchmarks/results/reference_study.json`` at once (coordination numbers with block
+standard errors, densities, lengths actually run, the ion model); ``--figure`` redraws
+``benchmarks/results/reference_study.png`` from that file.
+
+    python benchmarks/reference_study.py --systems PDOA_EC PDOA_DEC --models full scaled_0.8 \\
+        --protocol screening --replicas 1 --jobs 2
+    python benchmarks/reference_study.py --figure
+
+Reference values (the study: OPLS-AA/RESP, GROMACS, 20 + 360 + 60 molecules, 25 ns per box,
+structure from the last 5 ns) are in ``STUDY`` below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "reference_study.json"
+FIGURE = RESULTS.with_suffix(".png")
+SYSTEMS = ("PDOA_EC", "PDOA_DEC", "PDOA_ECDEC", "PAEEO_EC", "PAEEO_DEC", "PAEEO_ECDEC")
+
+# Ion models under test: a factor on every ion charge (electronic continuum correction,
+# Leontyev & Stuchebrukhov 2011, DOI 10.1039/c0cp01971b) and the Li+ Lennard-Jones set.
+MODELS = {
+    "full": {"ion_charge_scale": 1.0, "li_model": "jensen2006"},
+    "scaled_0.8": {"ion_charge_scale": 0.8, "li_model": "jensen2006"},
+    "scaled_0.75": {"ion_charge_scale": 0.75, "li_model": "jensen2006"},
+    "scaled_0.7": {"ion_charge_scale": 0.7, "li_model": "jensen2006"},
+    "aqvist_scaled_0.8": {"ion_charge_scale": 0.8, "li_model": "aqvist1990"},
+}
+
+# The study's Li+ first shell (partners per Li+): solvent molecules, polymer C=O, PF6-.
+# Ranges as the study reports them; None where it gives no figure.
+STUDY = {
+    "PDOA_EC": {"solvent": [3.1, 3.2], "polymer_carbonyl": [1.2, 1.2], "anion": [0.0, 0.0]},
+    "PDOA_DEC": {"solvent": [2.6, 3.0], "polymer_carbonyl": [1.6, 1.6], "anion": [0.4, 0.6]},
+}
+
+
+def run_box(system: str, model: str, replica: int, protocol: str, work: Path) -> dict:
+    """Build, run and analyse one box through the CLI; return its result record."""
+    box = work / f"{system}__{model}__r{replica}"
+    logs = work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{box.name}.log"
+    if not (box / "build.json").is_file():
+        recipe = work / f"{box.name}.toml"
+        parameters = MODELS[model]
+        recipe.write_text(f"seed = {1000 + replica}\n"
+                          + (ROOT / "systems" / "validation" / f"{system}.toml").read_text()
+                          + f"\n[forcefield]\nion_charge_scale = {parameters['ion_charge_scale']}\n"
+                          f"li_model = \"{parameters['li_model']}\"\n")
+        _cli(["build", str(recipe), "--out", str(box)], log)
+    protocol_file = work / f"{protocol}__r{replica}.toml"
+    if not protocol_file.is_file():
+        text = (ROOT / "systems" / "protocols" / f"{protocol}.toml").read_text()
+        protocol_file.write_text(text.replace("seed = 2024", f"seed = {2024 + replica}", 1))
+    _cli(["run", str(box), "--protocol", str(protocol_file)], log)
+    analysis = box / "solvation"
+    if not (analysis / "solvation.json").is_file():
+        _cli(["analyze", "solvation", str(box), "--out", str(analysis)], log)
+    return summarise(box, system, model, replica, protocol)
+
+
+def summarise(box: Path, system: str, model: str, replica: int, protocol: str) -> dict:
+    """One box's record: first shell per partner kind, densities, lengths run, the ion model."""
+    build = json.loads((box / "build.json").read_text())
+    run = json.loads((box / "run.json").read_text())
+    solvation = json.loads((box / "solvation" / "solvation.json").read_text())
+    stages = {name: entry for name, entry in run["stages"].items()}
+    npt = [name for name in stages if "equilibrate" in name][-1]
+    return {
+        "system": system, "model": model, "replica": replica, "protocol": protocol,
+        "ion_charge_scale": build["ion_charge_scale"], "li_model": build["li_model"],
+        "species_counts": build["species_counts"], "atoms": build["atoms"],
+        "stage_lengths_ps": {name: _simulated_ps(box, name) for name in stages
+                             if (box / "stages" / name / "state.csv").is_file()},
+        "density_298K_g_per_cm3": _late_mean(box / "stages" / npt / "state.csv", "density_g_per_cm3"),
+        "production_frames": solvation["frames"]["n_frames"],
+        "cutoffs_angstrom": solvation["cutoffs_angstrom"],
+        "coordination": solvation["coordination"],
+        "first_shell": first_shell(solvation),
+        "pairing_fractions": solvation["pairing_fractions"],
+        "residence_times_ps": solvation["residence_times_ps"],
+    }
+
+
+def first_shell(solvation: dict) -> dict:
+    """Partners per Li+ by kind (solvent molecules, polymer C=O groups, anions), mean and sem."""
+    species = solvation["coordination"].get("species", {})
+    groups = solvation["coordination"].get("group", {})
+    roles = {name: entry["role"] for name, entry in solvation["species"].items()}
+
+    def total(entries):
+        mean = sum(e["mean"] for e in entries)
+        sem = sum(e["sem"] ** 2 for e in entries) ** 0.5
+        return {"mean": mean, "sem": sem}
+
+    shell = {"solvent": total([v for k, v in species.items() if roles.get(k) == "solvent"]),
+             "anion": total([v for k, v in species.items() if roles.get(k) == "anion"]),
+             "polymer": total([v for k, v in species.items() if roles.get(k) == "polymer"])}
+    for name in (k for k, role in roles.items() if role == "solvent"):
+        shell[f"solvent:{name}"] = species[name]
+    carbonyls = [v for k, v in groups.items() if "C=O" in k and roles.get(k.split()[0]) == "polymer"]
+    shell["polymer_carbonyl"] = total(carbonyls) if carbonyls else None
+    return shell
+
+
+def _simulated_ps(box: Path, stage: str) -> float:
+    with open(box / "stages" / stage / "state.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    return float(rows[-1]["time_ps"]) - float(rows[0]["time_ps"]) if rows else 0.0
+
+
+def _late_mean(path: Path, column: str) -> float | None:
+    if not path.is_file():
+        return None
+    with open(path) as handle:
+        values = [float(row[column]) for row in csv.DictReader(handle) if row.get(column)]
+    late = values[len(values) // 2:]
+    return sum(late) / len(late) if late else None
+
+
+def _cli(arguments: list[str], log: Path) -> None:
+    env = {**os.environ, "OPENMM_CPU_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    with open(log, "a") as handle:
+        handle.write(f"$ qsse-md {' '.join(arguments)}\n")
+        handle.flush()
+        done = subprocess.run([sys.executable, "-m", "qsse_md.cli.main", *arguments], env=env,
+                              stdout=handle, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"qsse-md {arguments[0]} failed (exit {done.returncode}); see {log}")
+
+
+def merge(record: dict) -> None:
+    """Put one box's record into the results file (replacing an earlier one of the same box)."""
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _merge_locked(record)
+
+
+def _merge_locked(record: dict) -> None:
+    data = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"study": STUDY, "runs": []}
+    key = (record["system"], record["model"], record["replica"], record["protocol"])
+    data["runs"] = [r for r in data["runs"]
+                    if (r["system"], r["model"], r["replica"], r["protocol"]) != key] + [record]
+    data["runs"].sort(key=lambda r: (r["system"], r["model"], r["protocol"], r["replica"]))
+    data["study"] = STUDY
+    tmp = RESULTS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    tmp.replace(RESULTS)
+
+
+def draw_figure() -> Path:
+    """Bar chart of Li+ first-shell partners per system, model and protocol; the study as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = json.loads(RESULTS.read_text())["runs"]
+    kinds = ("solvent", "polymer_carbonyl", "anion")
+    labels = sorted({(r["system"], r["model"], r["protocol"]) for r in runs})
+    fig, axes = plt.subplots(1, 3, figsize=(15, 0.45 * len(labels) + 1.5), sharey=True)
+    for ax, kind in zip(axes, kinds):
+        for row, (system, model, protocol) in enumerate(labels):
+            values = [(r["first_shell"].get(kind) or {}) for r in runs
+                      if (r["system"], r["model"], r["protocol"]) == (system, model, protocol)]
+            means = [v["mean"] for v in values if v]
+            if not means:
+                continue
+            mean = sum(means) / len(means)
+            sem = (sum(v["sem"] ** 2 for v in values if v) ** 0.5 / len(means)
+                   if len(means) == 1 else _replica_sem(means))
+            ax.barh(row, mean, xerr=sem, color=f"C{list(MODELS).index(model)}", capsize=3)
+            target = STUDY.get(system, {}).get(kind)
+            if target:
+                ax.plot(target, [row, row], "k|-", markersize=12, linewidth=3)
+        ax.set_title(f"Li+ first shell: {kind.replace('_', ' ')} (per Li+)")
+        ax.set_xlabel("partners per Li+")
+    axes[0].set_yticks(range(len(labels)), [f"{s} {m} ({p})" for s, m, p in labels])
+    fig.suptitle("qsse_md demo-scale boxes (bars, block sem or replica sem) vs the study (black)")
+    fig.tight_layout()
+    fig.savefig(FIGURE, dpi=110)
+    return FIGURE
+
+
+def _replica_sem(values: list[float]) -> float:
+    n = len(values)
+    mean = sum(values) / n
+    return (sum((v - mean) ** 2 for v in values) / (n - 1) / n) ** 0.5
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    parser.add_argument("--models", nargs="+", default=["full", "scaled_0.8"], choices=list(MODELS))
+    parser.add_argument("--protocol", default="validation",
+                        help="shipped protocol name: validation, screening, screening_no_anneal")
+    parser.add_argument("--replicas", type=int, default=1, help="independent boxes per system "
+                        "and model (packing and velocity seeds differ)")
+    parser.add_argument("--first-replica", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2, help="boxes at once, one thread each")
+    parser.add_argument("--work", default="reference_study_runs", help="folder for the run folders")
+    parser.add_argument("--figure", action="store_true", help="only redraw the figure")
+    args = parser.parse_args(argv)
+    if not args.figure:
+        work = Path(args.work).resolve()
+        boxes = [(s, m, r) for r in range(args.first_replica, args.first_replica + args.replicas)
+                 for m in args.models for s in args.systems]
+        with ThreadPoolExecutor(args.jobs) as pool:
+            futures = {pool.submit(run_box, s, m, r, args.protocol, work): (s, m, r)
+                       for s, m, r in boxes}
+            for future in as_completed(futures):
+                started = time.strftime("%H:%M:%S")
+                try:
+                    record = future.result()
+                except RuntimeError as error:
+                    print(f"{started} {futures[future]}: {error}", flush=True)
+                    continue
+                merge(record)
+                shell = record["first_shell"]
+                print(f"{started} {futures[future]}: " + ", ".join(
+                    f"{k} {v['mean']:.2f} ± {v['sem']:.2f}" for k, v in shell.items() if v), flush=True)
+    if RESULTS.is_file():
+        print(f"figure: {draw_figure()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
