@@ -21,9 +21,9 @@ from qsse_md import __version__
 from qsse_md.build.composition import Component, resolve
 from qsse_md.build.molecules import (MoleculeType, build_topology, polymer_molecule,
                                      small_molecule)
-from qsse_md.build.packing import pack_box
+from qsse_md.build.packing import pack_growing_box
 from qsse_md.build.recipe import Recipe
-from qsse_md.build.system import create_system, minimise, total_charge_e
+from qsse_md.build.system import compress, create_system, minimise, total_charge_e
 from qsse_md.chem.polymer import build_segment
 from qsse_md.chem.species import get_species
 from qsse_md.fileio import check_new_output_dir, staged_output_dir
@@ -99,11 +99,12 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
             molecules.append(make(0))
             counts.append(count)
     mass = resolved.total_mass_g_per_mol
-    edge = volume_angstrom3_for_density(mass, recipe.density_g_per_cm3) ** (1.0 / 3.0)
-    log.info("packing %d atoms into a %.2f Å cube", resolved.total_atoms, edge)
-    positions = pack_box(molecules, counts, edge, recipe.tolerance_angstrom, recipe.seed)
+    target_edge = volume_angstrom3_for_density(mass, recipe.density_g_per_cm3) ** (1.0 / 3.0)
+    log.info("packing %d atoms into a %.2f Å cube", resolved.total_atoms, target_edge)
+    positions, packed_edge = pack_growing_box(molecules, counts, target_edge,
+                                              recipe.tolerance_angstrom, recipe.seed)
     packed_s = time.perf_counter() - started
-    topology = build_topology(molecules, counts, edge)
+    topology = build_topology(molecules, counts, packed_edge)
 
     with staged_output_dir(out_dir) as staging:
         ff_files = _collect_forcefields(molecules, recipe, staging / "forcefield")
@@ -112,8 +113,20 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
         minimised, e_before, e_after = minimise(
             topology, system, positions, recipe.minimize_tolerance_kj_mol_nm,
             recipe.minimize_max_iterations)
+        packing = {"packed_edge_nm": packed_edge / 10.0, "packed_density_g_per_cm3":
+                   density_g_per_cm3(mass, packed_edge ** 3), "compression_ps": 0.0}
+        edge = packed_edge
+        if packed_edge > target_edge:
+            log.info("compressing the %.1f Å box to %.1f Å at 1000 bar", packed_edge, target_edge)
+            squeezed, edge, packing["compression_ps"] = compress(
+                system, minimised, target_edge, seed=recipe.seed)
+            topology.setUnitCellDimensions(openmm.Vec3(edge, edge, edge) * unit.angstrom)
+            system.setDefaultPeriodicBoxVectors(*topology.getPeriodicBoxVectors())
+            minimised, _, e_after = minimise(topology, system, squeezed,
+                                             recipe.minimize_tolerance_kj_mol_nm,
+                                             recipe.minimize_max_iterations)
         return _write_outputs(staging, recipe, resolved, topology, system, minimised,
-                              ff_files, edge, e_before, e_after,
+                              ff_files, edge, e_before, e_after, packing,
                               packed_s, time.perf_counter() - started)
 
 
@@ -153,7 +166,7 @@ def _collect_forcefields(molecules, recipe: Recipe, folder: Path) -> list[Path]:
 
 
 def _write_outputs(folder, recipe, resolved, topology, system, positions_angstrom, ff_files,
-                   edge_angstrom, e_before, e_after, packed_s, total_s) -> dict:
+                   edge_angstrom, e_before, e_after, packing, packed_s, total_s) -> dict:
     positions = positions_angstrom * unit.angstrom
     with open(folder / "topology.pdb", "w") as handle:
         app.PDBFile.writeFile(topology, positions, handle, keepIds=False)
@@ -170,6 +183,7 @@ def _write_outputs(folder, recipe, resolved, topology, system, positions_angstro
         "atoms": topology.getNumAtoms(),
         "box_edge_nm": edge_angstrom / 10.0,
         "density_g_per_cm3": density_g_per_cm3(mass, edge_angstrom ** 3),
+        "packing": packing,
         "total_mass_g_per_mol": mass,
         "total_charge_e": round(total_charge_e(system), 9) + 0.0,
         "ion_charge_scale": recipe.ion_charge_scale,

@@ -7,6 +7,7 @@ the tolerance on every face, so periodic images keep the tolerance distance too.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +18,10 @@ import numpy as np
 
 from qsse_md.build.molecules import MoleculeType
 from qsse_md.errors import UserFixableError
+
+
+log = logging.getLogger(__name__)
+EDGE_FACTORS = (1.0, 1.06, 1.13, 1.2)
 
 
 class PackingError(UserFixableError):
@@ -30,12 +35,39 @@ def packmol_binary() -> str:
         try:
             import packmol
 
-            path = shutil.which("packmol", path=str(Path(packmol.__file__).parent))
+            package = Path(packmol.__file__).parent
+            path = shutil.which("packmol", path=f"{package / 'binaries'}:{package}")
         except ImportError:
             path = None
     if path is None:
         raise FileNotFoundError("PACKMOL not found; install it with: pip install packmol")
     return path
+
+
+def pack_growing_box(molecule_types: Sequence[MoleculeType], counts: Sequence[int],
+                     box_edge_angstrom: float, tolerance_angstrom: float = 2.0, seed: int = 0,
+                     edge_factors: Sequence[float] = EDGE_FACTORS) -> tuple[np.ndarray, float]:
+    """Pack into the cube of ``box_edge_angstrom``, or the first larger cube PACKMOL can fill.
+
+    Long segments at liquid density defeat PACKMOL; each factor of ``edge_factors`` is tried
+    in turn (1.0, then edges 6, 13 and 20 % longer: 84, 69 and 58 % of the density).
+
+    Returns
+    -------
+    positions : numpy.ndarray, shape (n_atoms, 3)
+        Coordinates in Å (see :func:`pack_box`).
+    edge_angstrom : float
+        Edge of the cube packed, Å.
+    """
+    error = None
+    for factor in edge_factors:
+        edge = box_edge_angstrom * factor
+        try:
+            return pack_box(molecule_types, counts, edge, tolerance_angstrom, seed), edge
+        except PackingError as failure:
+            error = failure
+            log.info("PACKMOL could not fill a %.1f Å cube; trying a larger one", edge)
+    raise error
 
 
 def pack_box(molecule_types: Sequence[MoleculeType], counts: Sequence[int],

@@ -113,3 +113,28 @@ def test_bad_recipes_fail_early(data, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         build_system(parse_recipe(data), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_box_packmol_cannot_fill_is_packed_larger_and_compressed(tmp_path, monkeypatch):
+    from qsse_md.build import packing
+
+    real_pack_box, refused_edges = packing.pack_box, []
+
+    def refuse_the_target_cube(molecule_types, counts, edge, *args, **kwargs):
+        if not refused_edges:
+            refused_edges.append(edge)
+            raise PackingError("PACKMOL could not pack the box at this density")
+        return real_pack_box(molecule_types, counts, edge, *args, **kwargs)
+
+    monkeypatch.setattr(packing, "pack_box", refuse_the_target_cube)
+    record = build_system(load_recipe(systems_dir() / "tiny.toml"), tmp_path / "tiny")
+    target_edge_nm = refused_edges[0] / 10.0
+    assert record["packing"]["packed_edge_nm"] == pytest.approx(1.06 * target_edge_nm)
+    assert record["packing"]["packed_density_g_per_cm3"] == pytest.approx(1.06 ** -3, rel=1e-6)
+    assert record["packing"]["compression_ps"] > 0
+    assert record["box_edge_nm"] <= target_edge_nm
+    assert 1.0 <= record["density_g_per_cm3"] < 1.08
+    import MDAnalysis as mda
+
+    universe = mda.Universe(str(tmp_path / "tiny" / "topology.pdb"))
+    assert universe.dimensions[0] == pytest.approx(record["box_edge_nm"] * 10, abs=1e-3)
