@@ -20,6 +20,16 @@ from qsse_md.lib.centres import frame_orthorhombic, weighted_centres
 from qsse_md.lib.unwrap import make_whole, unwrap_step_inplace
 
 COMPOUNDS = ("residues", "atoms")
+#: a centre charge this close to an integer (e) is that integer: force-field files round
+#: partial charges, so a neutral molecule may read 4.9e-08 e and PF6- -1.00000006 e
+INTEGER_CHARGE_TOLERANCE_E = 1e-3
+
+
+def nearest_integer_charge(charge_e):
+    """``charge_e`` (e) rounded to the nearest integer when within
+    :data:`INTEGER_CHARGE_TOLERANCE_E` of it, else unchanged; a float."""
+    nearest = round(float(charge_e))
+    return float(nearest) if abs(float(charge_e) - nearest) <= INTEGER_CHARGE_TOLERANCE_E else float(charge_e)
 
 
 def _bonds_within(group, atoms):
@@ -52,7 +62,9 @@ class Transport(AnalysisBase):
         neutral (|Σq| < 0.01 e).
     charges : dict, optional
         ``{name: charge of one centre in e}``; overrides the topology charges (used
-        when the topology has none).
+        when the topology has none). Charges from the topology are summed per centre
+        and rounded to the nearest integer when within 1e-3 e of it, so neutral
+        molecules count as non-ions (charge 0) and need no charge given.
     compound : {"residues", "atoms"}
         Centres are the mass-weighted centres of the selected atoms of each residue
         (molecules such as PF6, TFSI, solvents; a single-atom ion is its own centre),
@@ -95,7 +107,8 @@ class Transport(AnalysisBase):
         ``sigma_sem_S_per_cm``, the plateau windows ``D_window_ps`` {name} and
         ``sigma_window_ps`` (:mod:`qsse_md.analysis._green_kubo`), running integrals, ``lag_ps``.
     results.charges_e : dict
-        Charge of one centre per species, e (None where unknown).
+        Charge of one centre per species, e (None where unknown; topology charges
+        rounded to an integer when within 1e-3 e of it).
     results.volume_angstrom3 : float
         Mean box volume, Å^3.
     """
@@ -184,7 +197,7 @@ class Transport(AnalysisBase):
                 continue
             members = self._centre_of_atom[self._species_offsets(k, groups)]
             per_centre = np.bincount(members - members.min(), atom_charges)
-            out[name] = float(per_centre.mean()) if np.ptp(per_centre) < 1e-3 else float("nan")
+            out[name] = nearest_integer_charge(per_centre.mean()) if np.ptp(per_centre) < 1e-3 else float("nan")
         return out
 
     def _species_offsets(self, k, groups):
@@ -195,7 +208,8 @@ class Transport(AnalysisBase):
         missing = [n for n, q in self._charges_e.items() if q is None]
         if missing:
             raise ValueError(f"no charges for species {missing}: the topology has none; give them with "
-                             "charges={name: q} (CLI: --charge NAME=Q)")
+                             "charges={name: q} (CLI: --charge NAME=Q, 0 for a neutral species), or analyse "
+                             "a topology with charges or a qsse-md run folder")
         mixed = [n for n, q in self._charges_e.items() if np.isnan(q)]
         if mixed:
             raise ValueError(f"the centres of species {mixed} carry different charges; split them into species "

@@ -92,9 +92,8 @@ def _steps(folder: Path, spec: dict, platform: str | None) -> str:
 
         if not (folder / "transport" / "transport.json").is_file():
             _clear(folder / "transport")
-            charges = residue_charges(run_dir / "system.xml", topology) if run_dir is not None else None
-            analyze_transport(topology, trajectory, folder / "transport", temperature_K=temperature,
-                              charges=charges)
+            inputs = (run_dir,) if run_dir is not None else (topology, trajectory)  # a run folder has charges
+            analyze_transport(*inputs, out=folder / "transport", temperature_K=temperature)
     from qsse_md.campaign.collect import task_metrics
 
     atomic_write_json(folder / "results.json", task_metrics(folder, temperature))
@@ -121,24 +120,6 @@ def _clear(path: Path) -> None:
     """Remove an incomplete output folder (its completion marker is missing)."""
     if path.exists():
         shutil.rmtree(path)
-
-
-def residue_charges(system_xml: Path, topology: Path) -> dict[str, float] | None:
-    """Net charge (e) of one residue of each residue name, from the built OpenMM system."""
-    if not Path(system_xml).is_file():
-        return None
-    import openmm
-    from openmm import app
-
-    system = openmm.XmlSerializer.deserialize(Path(system_xml).read_text())
-    force = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
-    charges: dict[str, float] = {}
-    for residue in app.PDBFile(str(topology)).topology.residues():
-        if residue.name not in charges:
-            total = sum(force.getParticleParameters(atom.index)[0].value_in_unit(openmm.unit.elementary_charge)
-                        for atom in residue.atoms())
-            charges[residue.name] = round(total, 4)
-    return charges
 
 
 def _final_temperature(protocol: dict) -> float | None:

@@ -25,7 +25,7 @@ def _fmt(value, error, digits=4):
 def _transport(args) -> None:
     species = parse_pairs(args.species, "--species") or None
     charges = parse_pairs(args.charge, "--charge", float) or None
-    record = analyze_transport(args.topology, args.trajectory, args.out, species=species,
+    record = analyze_transport(args.topology, args.trajectory, out=args.out, species=species,
                                temperature_K=args.temperature, charges=charges, compound=args.compound,
                                n_blocks=args.blocks, slope_tolerance=args.slope_tolerance,
                                remove_drift=not args.no_drift_removal, drift_selection=args.drift_selection,
@@ -39,7 +39,9 @@ def _transport(args) -> None:
                   f"(fit {entry['fit_window_ps'][0]:.4g}-{entry['fit_window_ps'][1]:.4g} ps, "
                   f"log-log slope {entry['loglog_slope']:.2f})")
     conductivity = record["conductivity"]
-    if conductivity is not None:
+    if conductivity is None:
+        print("  conductivity: needs --temperature K (none given, none recorded in a run folder)", file=sys.stderr)
+    else:
         if conductivity["reason"]:
             print(f"  conductivity: {conductivity['reason']}", file=sys.stderr)
         else:
@@ -70,13 +72,15 @@ def add_transport_parsers(analyses) -> None:
     """Add ``transport`` and ``arrhenius`` to the ``qsse-md analyze`` sub-parsers."""
     transport = analyses.add_parser("transport", help="diffusion, conductivity (NE and collective), Onsager "
                                     "coefficients, transference number")
-    transport.add_argument("topology")
-    transport.add_argument("trajectory")
+    transport.add_argument("topology", help="topology file (charges from prmtop, PSF, TPR, data, ...) or a "
+                           "qsse-md run folder (then leave out TRAJECTORY; charges from system.xml)")
+    transport.add_argument("trajectory", nargs="?", help="trajectory file (any format MDAnalysis reads)")
     transport.add_argument("--species", action="append", metavar="NAME=SEL",
                            help="a species as an MDAnalysis selection (repeat); default one per residue name")
     transport.add_argument("--charge", action="append", metavar="NAME=Q",
-                           help="charge (e) of one centre of a species, if the topology has no charges")
-    transport.add_argument("--temperature", type=float, help="temperature (K); enables conductivities")
+                           help="charge (e) of one centre of a species (repeat); overrides the topology's")
+    transport.add_argument("--temperature", type=float, help="temperature (K); enables conductivities "
+                           "(default for a run folder: its last stage's)")
     transport.add_argument("--compound", choices=["residues", "atoms"], default="residues",
                            help="centres: residue centres of mass (default) or atoms")
     transport.add_argument("--blocks", type=int, default=5, help="time blocks for standard errors (default 5)")

@@ -1,13 +1,15 @@
 """Trajectory inputs and JSON records shared by the analysis report writers.
 
 :func:`resolve_inputs` turns a topology and trajectory (or a qsse-md run folder) into
-paths, :func:`load_universe` opens them with one-line errors, :func:`one_line` flattens
-an exception message and :func:`jsonable` turns a record into plain JSON types.
+paths, :func:`system_charges_e` reads a run folder's per-atom charges from its
+``system.xml``, :func:`load_universe` opens them with one-line errors, :func:`one_line`
+flattens an exception message and :func:`jsonable` turns a record into plain JSON types.
 """
 
 from __future__ import annotations
 
 import math
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,42 @@ def resolve_inputs(topology, trajectory=None) -> tuple[Path, Path]:
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist; check the path")
     return topology, Path(trajectory)
+
+
+def system_charges_e(run_dir) -> np.ndarray:
+    """Partial charge of every atom of a qsse-md build or run folder, in e.
+
+    Read from the particles of the ``NonbondedForce`` in the folder's ``system.xml``
+    (a serialized OpenMM System, parsed as plain XML: no OpenMM import).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Folder written by ``qsse-md build`` (and ``qsse-md run``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_atoms,)
+        Charges in e, in the atom order of ``topology.pdb``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder has no ``system.xml``.
+    ValueError
+        When ``system.xml`` is not XML or has no ``NonbondedForce``.
+    """
+    path = Path(run_dir) / "system.xml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} has no system.xml; give a folder written by 'qsse-md build'")
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as error:
+        raise ValueError(f"{path} is corrupt ({one_line(error)}); rebuild the box with 'qsse-md build'") from None
+    for force in root.iter("Force"):
+        if force.get("type") == "NonbondedForce":
+            return np.array([float(particle.get("q")) for particle in force.find("Particles")])
+    raise ValueError(f"{path} has no NonbondedForce, so no charges; give them with --charge NAME=Q")
 
 
 def load_universe(topology: Path, trajectory: Path):

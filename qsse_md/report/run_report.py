@@ -47,12 +47,25 @@ def stage_logs(run_dir: Path) -> pd.DataFrame:
 
 def last_trajectory(run_dir: Path) -> Path:
     """Trajectory file of the last dynamics stage of ``run_dir``."""
+    stage, info, _ = _last_dynamics_stage(run_dir)
+    return Path(run_dir) / "stages" / stage / info["trajectory"]
+
+
+def last_stage_temperature_K(run_dir: Path) -> float | None:
+    """Thermostat temperature (K) of the stage :func:`last_trajectory` reads, from the
+    protocol recorded in ``run.json``; None for a temperature ramp."""
+    _, _, spec = _last_dynamics_stage(run_dir)
+    return float(spec["temperature_K"]) if "temperature_K" in spec else None
+
+
+def _last_dynamics_stage(run_dir: Path) -> tuple[str, dict, dict]:
+    """Folder name, ``run.json`` entry and protocol stage of the last stage with a trajectory."""
     record = _run_record(run_dir)
-    stages = [(s, i) for s, i in record["stages"].items() if i.get("trajectory")]
+    stages = [(stage, info, spec) for (stage, info), spec in zip(record["stages"].items(), record["protocol"]["stage"])
+              if info.get("trajectory")]
     if not stages:
         raise ValueError(f"{run_dir} has no trajectory; run it with 'qsse-md run'")
-    stage, info = stages[-1]
-    return Path(run_dir) / "stages" / stage / info["trajectory"]
+    return stages[-1]
 
 
 def _run_record(run_dir: Path) -> dict:

@@ -1,9 +1,9 @@
-"""Transport of any trajectory written to a folder, and temperature-series fits.
+"""Transport of any trajectory (or a qsse-md run folder) written to a folder, and temperature-series fits.
 
 :func:`analyze_transport` runs :class:`qsse_md.analysis.transport.Transport` and writes,
 atomically, ``DIR/transport.json`` (D per species, σ NE and collective, L_ij, t+, Haven
-ratio, fit windows, standard errors, units), ``msd.csv``, ``diffusion.csv``,
-``onsager.csv`` (with a temperature) and ``msd.png``/``conductivity.png``.
+ratio, fit windows, standard errors, units), ``msd.csv``, ``diffusion.csv``, ``msd.png``
+and, when a temperature gives a conductivity, ``onsager.csv`` and ``conductivity.png``.
 :func:`fit_transport_series` fits a temperature series of such folders with
 :func:`qsse_md.analysis.arrhenius.fit_arrhenius` (and VTF from 4 temperatures on).
 ``qsse-md analyze transport`` and ``qsse-md analyze arrhenius`` are their commands.
@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from qsse_md.report.inputs import resolve_inputs, system_charges_e
+
 
 def _default_species(universe):
     names = [n for n in dict.fromkeys(universe.residues.resnames) if n and str(n).strip()] \
@@ -23,10 +25,32 @@ def _default_species(universe):
     return {str(n): f"resname {n}" for n in names}
 
 
-def analyze_transport(topology, trajectory, out, species=None, temperature_K=None, charges=None,
+def analyze_transport(topology, trajectory=None, *, out, species=None, temperature_K=None, charges=None,
                       compound="residues", n_blocks=5, slope_tolerance=0.15, remove_drift=True,
                       drift_selection="all", start=None, stop=None, step=None):
-    """Run the transport analysis and write ``out`` (must not exist); return the JSON record."""
+    """Run the transport analysis and write ``out`` (must not exist); return the JSON record.
+
+    Parameters
+    ----------
+    topology : str or Path
+        A topology file, or a qsse-md run folder (then leave out ``trajectory``): its
+        ``topology.pdb``, the last dynamics stage's trajectory, the per-atom charges
+        of its ``system.xml`` and, when ``temperature_K`` is None, that stage's
+        thermostat temperature from ``run.json``.
+    trajectory : str or Path, optional
+        Trajectory file (any format MDAnalysis reads).
+    out : str or Path
+        Output folder.
+    species : dict, optional
+        ``{name: selection}``; default one species per residue name.
+    temperature_K : float, optional
+        Temperature (K); conductivities only with one (given or recorded in the run).
+    charges : dict, optional
+        ``{name: charge of one centre in e}``; overrides the topology's charges.
+
+    The remaining parameters are those of :class:`qsse_md.analysis.transport.Transport`
+    and the frame range of its ``run``.
+    """
     import MDAnalysis as mda
     import matplotlib
 
@@ -36,19 +60,24 @@ def analyze_transport(topology, trajectory, out, species=None, temperature_K=Non
     from qsse_md.analysis.transport import Transport
     from qsse_md.analysis.transport_plots import diffusion_table
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
+    from qsse_md.report.run_report import last_stage_temperature_K
 
-    for path in (topology, trajectory):
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"{path} does not exist")
+    run_dir = Path(topology) if Path(topology).is_dir() else None
+    topology, trajectory = resolve_inputs(topology, trajectory)
     check_new_output_dir(Path(out))
     universe = mda.Universe(str(topology), str(trajectory))
+    if run_dir is not None:
+        _add_system_charges(universe, run_dir)
+        if temperature_K is None:
+            temperature_K = last_stage_temperature_K(run_dir)
     species = species or _default_species(universe)
     analysis = Transport(universe, species, temperature_K=temperature_K, charges=charges, compound=compound,
                          remove_drift=remove_drift, drift_selection=drift_selection, n_blocks=n_blocks,
                          slope_tolerance=slope_tolerance)
     analysis.run(start=start, stop=stop, step=step)
     record = analysis.summary()
-    record["inputs"] = {"topology": str(topology), "trajectory": str(trajectory), "species": species,
+    record["inputs"] = {"run_folder": None if run_dir is None else str(run_dir), "topology": str(topology),
+                        "trajectory": str(trajectory), "species": species,
                         "compound": compound, "remove_drift": remove_drift, "drift_selection": drift_selection,
                         "start": start, "stop": stop, "step": step}
     with staged_output_dir(Path(out)) as staging:
@@ -57,13 +86,25 @@ def analyze_transport(topology, trajectory, out, species=None, temperature_K=Non
         conductivity = record["conductivity"]
         if conductivity and conductivity["onsager_S_per_cm"]:
             _onsager_table(conductivity).to_csv(staging / "onsager.csv", index=False)
-        for name, draw in (("msd.png", analysis.plot), ("conductivity.png", analysis.plot_conductivity)):
+        plots = [("msd.png", analysis.plot)]
+        if conductivity is not None and conductivity["reason"] is None:
+            plots.append(("conductivity.png", analysis.plot_conductivity))
+        for name, draw in plots:
             figure, ax = plt.subplots()
             draw(ax=ax)
             figure.savefig(staging / name, dpi=120, bbox_inches="tight")
             plt.close(figure)
         atomic_write_json(staging / "transport.json", record)
     return record
+
+
+def _add_system_charges(universe, run_dir: Path) -> None:
+    """Give ``universe`` the per-atom charges (e) of the run folder's ``system.xml``."""
+    charges_e = system_charges_e(run_dir)
+    if len(charges_e) != universe.atoms.n_atoms:
+        raise ValueError(f"{run_dir}/system.xml has {len(charges_e)} particles but the topology "
+                         f"{universe.atoms.n_atoms} atoms; rebuild the folder")
+    universe.add_TopologyAttr("charges", charges_e)
 
 
 def _onsager_table(conductivity):

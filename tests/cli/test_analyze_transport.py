@@ -47,8 +47,9 @@ def test_bn_fec_unwrapped_trajectory_runs_through_the_cli(bn_fec, tmp_path, caps
     assert set(record["diffusion"]) == {"Li", "PF6"}
     for entry in record["diffusion"].values():  # 10 frames: a coefficient or an explicit reason, never both missing
         assert (entry["D_1e-10_m2_per_s"] is None) != (entry["reason"] is None) or entry["reason"].startswith("imm")
-    for name in ("msd.csv", "diffusion.csv", "msd.png", "conductivity.png"):
+    for name in ("msd.csv", "diffusion.csv", "msd.png"):
         assert (out / name).stat().st_size > 0
+    assert (out / "conductivity.png").exists() == (record["conductivity"]["reason"] is None)  # never an empty plot
     assert not list(tmp_path.glob(".transport*"))
 
 
@@ -57,6 +58,37 @@ def test_bn_fec_non_neutral_selection_exits_2(bn_fec, tmp_path, capsys):
     code = _run(["analyze", "transport", *bn_fec, "--species", "Li=type 22", "--temperature", "298", "--out", str(out)])
     assert code == 2 and "net charge" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_no_temperature_says_so_in_one_line_and_draws_no_conductivity(bn_fec, tmp_path, capsys):
+    out = tmp_path / "transport"
+    code = _run(["analyze", "transport", *bn_fec, "--species", "Li=type 22", "--species", "PF6=type 20 or type 21",
+                 "--blocks", "2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert [line for line in err.splitlines() if "conductivity" in line] == [
+        "  conductivity: needs --temperature K (none given, none recorded in a run folder)"]
+    assert json.loads((out / "transport.json").read_text())["conductivity"] is None
+    assert not (out / "conductivity.png").exists()
+
+
+def test_run_folder_alone_needs_no_charge_options(tmp_path, capsys):
+    from qsse_md.build.builder import build_system
+    from qsse_md.build.recipe import load_recipe
+    from qsse_md.md.runner import run
+    from qsse_md.resources import systems_dir
+
+    folder = tmp_path / "tiny"
+    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
+    run(folder, protocol="test", platform="CPU")
+    capsys.readouterr()
+    code = _run(["analyze", "transport", str(folder), "--blocks", "2", "--out", str(tmp_path / "tr")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "--temperature" not in err and "charge" not in err
+    record = json.loads((tmp_path / "tr" / "transport.json").read_text())
+    assert record["charges_e"] == {"DOA": 0.0, "EC": 0.0, "LI": 1.0, "PF6": -1.0}
+    assert record["temperature_K"] == 298.0
 
 
 def _fake_result(folder, temperature, ea=15.0):
