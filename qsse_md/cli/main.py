@@ -67,10 +67,12 @@ def _demo(args) -> None:
     from qsse_md.resources import systems_dir
 
     out = Path(args.out)
+    recipe = load_recipe(systems_dir() / "demo.toml")
     if (out / "build.json").is_file():
+        _check_demo_folder(out, recipe)
         logging.getLogger(__name__).info("resuming the demo in %s", out)
     else:
-        _print_summary(build_system(load_recipe(systems_dir() / "demo.toml"), out), out)
+        _print_summary(build_system(recipe, out), out)
     run(out, protocol="demo")
     summary = write_run_report(out)
     density = summary["density_g_per_cm3"]
@@ -80,6 +82,15 @@ def _demo(args) -> None:
         print(f"  Li-{label:8s} first shell <= {shell['first_shell_cutoff_angstrom']:.2f} Å: "
               f"{shell['coordination_number']:.2f}")
     print(f"report: {out / 'report.md'}; summary: {out / 'summary.json'}; plots: {out / 'plots'}/")
+
+
+def _check_demo_folder(out: Path, recipe) -> None:
+    """Refuse a build folder that was not built from the demo ``recipe`` (its ``recipe.json``)."""
+    built = out / "recipe.json"
+    if not built.is_file() or json.loads(built.read_text()) != json.loads(json.dumps(recipe.source, default=str)):
+        name = json.loads((out / "build.json").read_text()).get("name")
+        raise ValueError(f"{out} is not a demo folder: it holds a build of '{name}' from another recipe; "
+                         "choose another --out")
 
 
 def _systems(args) -> None:

@@ -63,3 +63,32 @@ def test_build_shipped_recipe_by_name(tmp_path, capsys):
     assert "charge    +0.000000 e" in capsys.readouterr().out
     record = json.loads((tmp_path / "t" / "build.json").read_text())
     assert record["species_counts"] == {"DOA_trimer": 2, "EC": 24, "LiPF6": 4}
+
+
+def test_demo_refuses_a_build_folder_that_is_not_its_own(tmp_path, capsys):
+    assert main(["build", "tiny", "--out", str(tmp_path / "t")]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"qsse-md: error: {tmp_path / 't'} is not a demo folder: it holds a build of 'tiny' from "
+                   "another recipe; choose another --out")
+    assert not (tmp_path / "t" / "run.json").exists()
+
+
+def test_demo_resumes_its_own_folder(tmp_path, capsys, monkeypatch):
+    from qsse_md.build.recipe import load_recipe
+    from qsse_md.md import runner
+    from qsse_md.resources import systems_dir
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    source = load_recipe(systems_dir() / "demo.toml").source
+    (folder / "recipe.json").write_text(json.dumps(source, indent=2, default=str))
+    (folder / "build.json").write_text(json.dumps({"name": source["name"]}))
+
+    def reached_run(run_dir, protocol):
+        raise ValueError(f"run {protocol} in {run_dir}")
+
+    monkeypatch.setattr(runner, "run", reached_run)
+    assert main(["demo", "--out", str(folder)]) == 2
+    assert capsys.readouterr().err.strip() == f"qsse-md: error: run demo in {folder}"
