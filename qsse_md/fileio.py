@@ -17,13 +17,50 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+def check_writable_dir(folder: Path) -> Path:
+    """Return ``folder`` as a Path once it is known that it can be created and written to.
+
+    The nearest existing ancestor must be a folder in which a probe folder can be made
+    (made and removed at once); an existing ``folder`` must be a folder. Nothing is left
+    behind.
+
+    Raises
+    ------
+    FileExistsError
+        When ``folder`` or one of its ancestors is a file.
+    PermissionError
+        When no folder can be made there (read-only or virtual file system, no rights).
+    """
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is" if existing == folder else f"would be inside {existing}, which is"
+        raise FileExistsError(f"output folder {folder} {where} a file, not a folder; choose another --out")
+    try:
+        Path(tempfile.mkdtemp(prefix=".qsse-md-probe.", dir=existing)).rmdir()
+    except OSError as error:
+        raise PermissionError(f"output folder {folder} cannot be created in {existing} ({error.strerror}); "
+                              "choose another --out") from None
+    return folder
+
+
 def check_new_output_dir(out_dir: Path) -> Path:
-    """Return ``out_dir`` as a Path; raise FileExistsError if it exists and is not empty."""
+    """Return ``out_dir`` as a Path if it can be created and written to and is absent or empty.
+
+    Raises
+    ------
+    FileExistsError
+        When ``out_dir`` exists and is not an empty folder, or is inside a file.
+    PermissionError
+        When it cannot be created (see :func:`check_writable_dir`).
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise FileExistsError(f"output folder {out_dir} exists and is not empty; choose "
                               "another --out or remove it")
-    return out_dir
+    return check_writable_dir(out_dir)
 
 
 @contextmanager

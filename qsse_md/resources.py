@@ -1,11 +1,14 @@
 """Locate the shipped data folders (``forcefields/``, ``systems/``).
 
 In a wheel they are package data under ``qsse_md/data/``; in a source checkout they are
-the top-level folders beside the package.
+the top-level folders beside the package. :func:`file_or_shipped` resolves a recipe or
+protocol argument that is a file path or the name of a shipped one.
 """
 
+import logging
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -28,3 +31,38 @@ def forcefields_dir() -> Path:
 def systems_dir() -> Path:
     """Folder of the shipped system recipes (TOML) and MD protocols."""
     return data_dir("systems")
+
+
+def file_or_shipped(text: str, shipped_dir: Path, what: str) -> Path:
+    """Path of the file ``text``, else of the shipped TOML file ``shipped_dir/<text>.toml``.
+
+    A folder is never taken for the file. When ``text`` is both a file and a shipped
+    name the file wins; when it is a folder and a shipped name the shipped file is used;
+    either way a log line says which.
+
+    Parameters
+    ----------
+    text : str or Path
+        What the user gave: a path or the name of a shipped file.
+    shipped_dir : Path
+        Folder of the shipped files (``systems_dir()``, ``systems_dir() / "protocols"``).
+    what : str
+        Kind of file, for messages ("recipe", "protocol").
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``text`` is neither a file nor a shipped name (the message lists the names).
+    """
+    path, shipped = Path(text), Path(shipped_dir) / f"{text}.toml"
+    if path.is_file():
+        if shipped.is_file():
+            log.info("using the %s file %s, not the shipped %s '%s'", what, path, what, text)
+        return path
+    if shipped.is_file():
+        if path.is_dir():
+            log.info("%s is a folder, not a %s file; using the shipped %s '%s'", path, what, what, text)
+        return shipped
+    names = ", ".join(sorted(p.stem for p in Path(shipped_dir).glob("*.toml")))
+    kind = "a folder (not a file) and not" if path.is_dir() else "neither a file nor"
+    raise FileNotFoundError(f"{what} '{text}' not found: it is {kind} a shipped {what} ({names})")

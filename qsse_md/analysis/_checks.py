@@ -1,4 +1,5 @@
-"""Input checks shared by the analyzers: a periodic box and cutoffs the minimum image allows."""
+"""Input checks shared by the analyzers: a periodic box, cutoffs the minimum image allows, frame ranges
+and selection strings."""
 
 import numpy as np
 
@@ -17,3 +18,42 @@ def checked_cutoffs(trajectory, cutoffs_angstrom: dict, what: str) -> None:
         if not 0 < value <= half_width:
             raise ValueError(f"{label} cutoff {value} Å must be positive and at most half the smallest box "
                              f"width ({half_width:.4g} Å)")
+
+
+def checked_frames(n_frames: int, start=None, stop=None, step=None) -> range:
+    """Frame indices ``start:stop:step`` of a trajectory of ``n_frames`` frames, checked.
+
+    Parameters follow Python slicing (negative ``start``/``stop`` count from the end);
+    ``None`` means the default. Raises a one-line ValueError naming the option
+    (``--start``, ``--stop``, ``--step``) when ``step`` is below 1, ``start`` lies outside
+    the trajectory or the range holds no frame.
+    """
+    if step is not None and step < 1:
+        raise ValueError(f"--step {step}: give a whole number >= 1")
+    if start is not None and not -n_frames <= start < n_frames:
+        raise ValueError(f"--start {start} is outside the trajectory, which has {n_frames} frame(s) "
+                         f"(indices 0 to {n_frames - 1})")
+    frames = range(n_frames)[slice(start, stop, step)]
+    if not frames:
+        given = " ".join(f"--{name} {value}" for name, value in (("start", start), ("stop", stop)) if value is not None)
+        raise ValueError(f"{given} selects none of the {n_frames} frame(s); give a --start below --stop")
+    return frames
+
+
+def checked_selections(universe, selections: dict) -> None:
+    """Parse every MDAnalysis selection string of ``selections`` (option name -> selection).
+
+    Entries whose selection is None are skipped; a selection MDAnalysis cannot parse raises
+    a one-line ValueError naming its option.
+    """
+    from MDAnalysis.exceptions import SelectionError
+
+    for option, selection in selections.items():
+        if selection is None:
+            continue
+        try:
+            universe.select_atoms(selection)
+        except SelectionError as error:
+            message = " ".join(str(error).split())
+            raise ValueError(f"{option} {selection!r} is not a valid MDAnalysis selection ({message}); see "
+                             "https://userguide.mdanalysis.org/stable/selections.html") from None

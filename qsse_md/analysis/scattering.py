@@ -101,6 +101,9 @@ class StructureFactor(AnalysisBase):
         self._n_atoms = len(atoms)
         self._edges = np.linspace(0.0, r_max, int(round(r_max / bin_width_angstrom)) + 1)
         self._q = np.linspace(q_min, q_max, int(n_q))
+        if not float(wavelength_angstrom) > 0:
+            raise ValueError(f"X-ray wavelength {wavelength_angstrom} Å must be positive (Cu K-alpha: "
+                             f"{CU_K_ALPHA_ANGSTROM} Å)")
         self._wavelength = float(wavelength_angstrom)
         self._direct = bool(direct)
         if self._direct:

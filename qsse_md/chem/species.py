@@ -9,7 +9,7 @@ and the CRC Handbook; they seed packing and molarity arithmetic, never results.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from rdkit import Chem, rdBase
@@ -145,6 +145,12 @@ def _registry() -> dict[str, Species]:
 SPECIES: dict[str, Species] = _registry()
 
 
+@lru_cache(maxsize=1)
+def _registry_by_canonical_smiles() -> dict[str, Species]:
+    """Registry species by their RDKit canonical SMILES."""
+    return {species.canonical_smiles: species for species in SPECIES.values()}
+
+
 def list_species(kind: SpeciesKind | None = None) -> list[Species]:
     """All registry species, optionally only those of one ``kind``."""
     return [s for s in SPECIES.values() if kind is None or s.kind == kind]
@@ -152,6 +158,9 @@ def list_species(kind: SpeciesKind | None = None) -> list[Species]:
 
 def get_species(name_or_smiles: str, kind: SpeciesKind | None = None) -> Species:
     """Look up a registry name (case-insensitive) or build a species from a SMILES.
+
+    A SMILES of a registry molecule (same RDKit canonical SMILES, e.g. ``CCOC(=O)OCC``)
+    gives that registry species (``DEC``).
 
     Parameters
     ----------
@@ -169,6 +178,8 @@ def get_species(name_or_smiles: str, kind: SpeciesKind | None = None) -> Species
         except ValueError:
             raise ValueError(f"'{name_or_smiles}' is neither a known species "
                              f"({', '.join(SPECIES)}) nor a valid SMILES") from None
+        species = _registry_by_canonical_smiles().get(Chem.MolToSmiles(mol))
+    if species is None:
         has_vinyl = mol.HasSubstructMatch(Chem.MolFromSmarts("C=C"))
         species = Species(
             name=name_or_smiles,

@@ -1,17 +1,23 @@
 """The ``qsse-md`` command line: thin commands over library functions.
 
-Expected mistakes (bad input, missing files, failed packing) print one line
-``qsse-md: error: ...`` and exit with code 2; no traceback.
+Expected mistakes (bad options, bad input, missing files, failed packing) print one line
+``qsse-md: error: ...`` and exit with code 2; no traceback, no usage block. Python
+warnings raised while a command runs are logged as one-line ``note:`` messages (deprecation
+warnings, meant for developers, are not shown).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
+from qsse_md import __version__
 from qsse_md.cli.analyze import add_analyze_parser
 from qsse_md.cli.campaign import add_campaign_parser
 from qsse_md.cli.export import add_export_parser
@@ -20,6 +26,7 @@ from qsse_md.cli.study_cooling import add_study_parser
 from qsse_md.errors import UserFixableError
 
 EXIT_USAGE = 2
+DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning)  # about library code, not the user's input
 
 
 def _species_list(args) -> None:
@@ -54,8 +61,10 @@ def _species_show(args) -> None:
 def _build(args) -> None:
     from qsse_md.build.builder import build_system
     from qsse_md.build.recipe import load_recipe
+    from qsse_md.resources import file_or_shipped, systems_dir
 
-    record = build_system(load_recipe(_recipe_path(args.recipe)), Path(args.out))
+    recipe = load_recipe(file_or_shipped(args.recipe, systems_dir(), "recipe"))
+    record = build_system(recipe, Path(args.out))
     _print_summary(record, Path(args.out))
 
 
@@ -105,15 +114,6 @@ def _systems(args) -> None:
         print(f"{path.stem:14s} {recipe.description}")
 
 
-def _recipe_path(text: str) -> Path:
-    from qsse_md.resources import systems_dir
-
-    path = Path(text)
-    if not path.exists() and (systems_dir() / f"{text}.toml").is_file():
-        return systems_dir() / f"{text}.toml"
-    return path
-
-
 def _print_summary(record: dict, out: Path) -> None:
     print(f"built {record['name']} in {out}/")
     print(f"  species   {json.dumps(record['species_counts'])}")
@@ -127,21 +127,39 @@ def _print_summary(record: dict, out: Path) -> None:
     print(f"  time      {record['timings_s']['total']:.1f} s")
 
 
+class CommandLineParser(argparse.ArgumentParser):
+    """Argument parser whose usage errors become the one-line ``qsse-md: error:`` of :func:`main`.
+
+    Sub-command parsers are made with the class of their parent, so every parser of
+    ``qsse-md`` is one of these.
+    """
+
+    def error(self, message: str):
+        """Raise the usage error ``message`` (with the sub-command and where to find help)."""
+        command = self.prog.removeprefix("qsse-md").strip()
+        where = f"{command}: " if command else ""
+        raise UserFixableError(f"{where}{message} (see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``qsse-md``."""
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="qsse-md", description="Build, run and analyse MD of lithium polymer electrolytes: "
         "SMILES -> parameterised box -> OpenMM dynamics -> solvation, transport, order.")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
+    parser.add_argument("--version", action="version", version=f"qsse-md {__version__}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
     species = commands.add_parser("species", help="the species registry")
     species_commands = species.add_subparsers(dest="species_command", required=True)
     listing = species_commands.add_parser("list", help="list registry species")
-    listing.add_argument("--kind", choices=["monomer", "solvent", "ion", "salt"])
+    listing.add_argument("--kind", choices=["monomer", "solvent", "ion", "salt"],
+                         help="list only species of this kind")
     listing.set_defaults(func=_species_list)
     show = species_commands.add_parser("show", help="show one species (name or SMILES)")
-    show.add_argument("name")
+    show.add_argument("name", help="registry name (EC, DOA, LiPF6, ...) or a SMILES; a SMILES of a "
+                      "registry molecule shows that species")
     show.set_defaults(func=_species_show)
 
     build = commands.add_parser("build", help="build a recipe into a minimised OpenMM box")
@@ -165,20 +183,58 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``qsse-md`` console script; returns the exit code."""
+    """Entry point of the ``qsse-md`` console script; returns the exit code.
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when a campaign ended with failed tasks, ``EXIT_USAGE`` (2) after
+        an expected mistake, reported as one line on stderr.
+    """
+    from qsse_md.report.inputs import one_line
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
-    logging.getLogger("qsse_md").setLevel(logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("MDAnalysis").setLevel(logging.ERROR)
-    try:
-        code = args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, UserFixableError) as error:
-        print(f"qsse-md: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    with warnings.catch_warnings(), _finalizer_errors_hidden():
+        warnings.showwarning = _log_warning_note
+        for category in DEVELOPER_WARNINGS:
+            warnings.simplefilter("ignore", category)
+        try:
+            args = build_parser().parse_args(argv)
+            logging.getLogger("qsse_md").setLevel(logging.WARNING if args.quiet else logging.INFO)
+            code = args.func(args)
+        except (ValueError, OSError, UserFixableError) as error:
+            print(f"qsse-md: error: {one_line(error)}", file=sys.stderr)
+            return EXIT_USAGE
     return code or 0
+
+
+def _log_warning_note(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` of the CLI: one log line ``note: <message>``, no source line."""
+    logging.getLogger("qsse_md.cli").warning("note: %s", " ".join(str(message).split()))
+
+
+@contextmanager
+def _finalizer_errors_hidden():
+    """Keep errors raised by finalizers off the terminal while a command runs.
+
+    A trajectory reader that failed to open (a text file named ``.xtc``) raises again in
+    its ``__del__``; such errors are logged at debug level, and collected before leaving.
+    """
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: logging.getLogger("qsse_md.cli").debug(
+        "ignored in a finalizer: %s", unraisable.exc_value)
+    try:
+        yield
+    finally:
+        gc.collect()
+        sys.unraisablehook = previous
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Mapping, Union
 
 from qsse_md.fileio import read_toml
-from qsse_md.resources import systems_dir
+from qsse_md.resources import file_or_shipped, systems_dir
 
 
 PLATFORMS = ("auto", "CUDA", "OpenCL", "CPU", "Reference")
@@ -221,15 +221,7 @@ def load_protocol(path_or_name: str | Path) -> Protocol:
 
 def protocol_path(path_or_name: str | Path) -> Path:
     """Path of a protocol file, or of the shipped protocol with that name."""
-    path = Path(path_or_name)
-    if path.is_file():
-        return path
-    shipped = systems_dir() / "protocols" / f"{path_or_name}.toml"
-    if shipped.is_file():
-        return shipped
-    names = ", ".join(sorted(p.stem for p in (systems_dir() / "protocols").glob("*.toml")))
-    raise FileNotFoundError(f"protocol '{path_or_name}' is neither a file nor a shipped "
-                            f"protocol ({names})")
+    return file_or_shipped(path_or_name, systems_dir() / "protocols", "protocol")
 
 
 def dump_protocol(protocol: Protocol, path: str | Path) -> None:

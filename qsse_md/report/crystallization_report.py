@@ -70,6 +70,7 @@ def analyze_crystallization(topology, trajectory=None, *, out, polymer=None, sol
 
     Parameters mirror the command-line options (distances in Å, q in 1/Å).
     """
+    from qsse_md.analysis._checks import checked_frames, checked_selections
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
 
     check_new_output_dir(Path(out))
@@ -77,6 +78,8 @@ def analyze_crystallization(topology, trajectory=None, *, out, polymer=None, sol
     run_dir = Path(topology) if Path(topology).is_dir() and trajectory is None else None
     topology, trajectory = resolve_inputs(topology, trajectory)
     universe = load_universe(topology, trajectory)
+    checked_frames(universe.trajectory.n_frames, **frames)
+    checked_selections(universe, {"--polymer": polymer, "--solvent": solvent, "--steinhardt": steinhardt})
     groups, scattering_groups = select_groups(universe, polymer, solvent)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

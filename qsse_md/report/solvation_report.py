@@ -34,6 +34,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     solvation pass over frame blocks in that many processes (same results). Returns the record
     written as ``solvation.json``.
     """
+    from qsse_md.analysis._checks import checked_frames, checked_selections
     from qsse_md.analysis.groups import anion_partners, coordinating_atoms, default_solvation
     from qsse_md.analysis.species_guess import guess_species, species_from_selections
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
@@ -45,6 +46,9 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
         raise ValueError(f"--workers {workers}: give a whole number >= 1")
     topology, trajectory = resolve_inputs(topology, trajectory)
     universe = load_universe(topology, trajectory)
+    checked_frames(universe.trajectory.n_frames, start, stop, step)
+    checked_selections(universe, {"--solute": solute, **{f"--species {name}": selection
+                                                        for name, selection in (species or {}).items()}})
     guess = species_from_selections(universe, species, solute) if species else guess_species(universe, solute)
     donors = coordinating_atoms(guess)
     solvation = default_solvation(guess, donors, cutoffs)
