@@ -43,13 +43,13 @@ def checked_frames(n_frames: int, start=None, stop=None, step=None) -> range:
 def checked_selections(universe, selections: dict) -> None:
     """Parse every MDAnalysis selection string of ``selections`` (option name -> selection).
 
-    Entries whose selection is None are skipped; a selection MDAnalysis cannot parse raises
-    a one-line ValueError naming its option.
+    Entries that are not strings (None, an AtomGroup) are skipped; a selection MDAnalysis
+    cannot parse raises a one-line ValueError naming its option.
     """
     from MDAnalysis.exceptions import SelectionError
 
     for option, selection in selections.items():
-        if selection is None:
+        if not isinstance(selection, str):
             continue
         try:
             universe.select_atoms(selection)

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from qsse_md.campaign.state import check_task, is_locked, read_manifest, read_state, task_dir
-from qsse_md.fileio import write_text_atomic
+from qsse_md.fileio import check_writable_dir, write_text_atomic
 
 PLOT_METRICS = ("sigma_S_per_cm", "density_g_per_cm3", "D_LI_1e-10_m2_per_s")
 
@@ -99,13 +99,13 @@ def collect(campaign_dir: str | Path, out_dir: str | Path | None = None):
 
     campaign_dir = Path(campaign_dir)
     manifest = read_manifest(campaign_dir)
+    out_dir = check_writable_dir(Path(out_dir or campaign_dir / "results"))
     rows = []
     for row in status(campaign_dir):
         folder = task_dir(campaign_dir, row["task"])
         metrics = _json(folder / "results.json") if row["state"] == "done" else None
         rows.append({k: v for k, v in row.items() if k not in ("failures", "step")} | (metrics or {}))
     table = pd.DataFrame(rows)
-    out_dir = Path(out_dir or campaign_dir / "results")
     (out_dir / "plots").mkdir(parents=True, exist_ok=True)
     write_text_atomic(out_dir / "results.csv", table.to_csv(index=False))
     try:

@@ -41,12 +41,10 @@ def run_campaign(campaign_dir: str | Path, scheduler: str | None = None, workers
     Raises (one line) before touching anything when another process runs the campaign,
     a task folder was edited by hand, or the scheduler does not answer.
     """
+    require_distributed()
+    check_execution_options(scheduler, workers, retries)
     campaign_dir = Path(campaign_dir)
     manifest = read_manifest(campaign_dir)
-    if retries < 0:
-        raise ValueError(f"--retries {retries}: give a number >= 0")
-    if workers is not None and workers < 1:
-        raise ValueError(f"--workers {workers}: give a number >= 1")
     with campaign_lock(campaign_dir):
         problems = [p for p in (check_task(campaign_dir, e) for e in manifest["tasks"]) if p]
         if problems:
@@ -65,6 +63,30 @@ def run_campaign(campaign_dir: str | Path, scheduler: str | None = None, workers
             if cluster is not None:
                 cluster.close()
     return [read_state(task_dir(campaign_dir, e["id"])) for e in manifest["tasks"]]
+
+
+def require_distributed() -> None:
+    """Raise a one-line UserFixableError unless Dask's ``distributed`` can be imported.
+
+    Campaigns run on Dask, which comes with the ``campaign`` extra of qsse_md.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UserFixableError("campaigns run on Dask, which is not installed; install it with: "
+                               'python -m pip install "qsse_md[campaign]"') from None
+
+
+def check_execution_options(scheduler: str | None, workers: int | None, retries: int) -> None:
+    """Raise a one-line ValueError for a scheduler that is neither an address nor a batch
+    system, fewer than 1 worker or a negative number of retries."""
+    if scheduler is not None and scheduler not in JOBQUEUE and "://" not in scheduler:
+        raise ValueError(f"--scheduler {scheduler!r}: give an address such as tcp://host:8786 or one of "
+                         f"{', '.join(JOBQUEUE)}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers {workers}: give a number >= 1")
+    if retries < 0:
+        raise ValueError(f"--retries {retries}: give a number >= 0")
 
 
 def _wanted(record: dict, retries: int) -> bool:
@@ -127,9 +149,6 @@ def connect(scheduler: str | None, workers: int | None, resources: dict, n_tasks
         jobs = int(resources.get("jobs", workers or 1))
         cluster.scale(jobs=jobs)
         return Client(cluster), cluster
-    if "://" not in scheduler:
-        raise ValueError(f"--scheduler {scheduler!r}: give an address such as tcp://host:8786 or one of "
-                         f"{', '.join(JOBQUEUE)}")
     try:
         return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
     except (OSError, TimeoutError) as error:
@@ -146,7 +165,8 @@ def jobqueue_cluster(system: str, resources: dict):
     try:
         import dask_jobqueue
     except ImportError:
-        raise UserFixableError("batch schedulers need dask-jobqueue: pip install dask-jobqueue") from None
+        raise UserFixableError("batch schedulers need dask-jobqueue, which is not installed; install it with: "
+                               'python -m pip install "qsse_md[campaign]"') from None
     options = {k: v for k, v in resources.items() if k not in ("system", "jobs", "gpus_per_job")}
     options.setdefault("cores", 1)
     options.setdefault("memory", "8GB")

@@ -8,6 +8,7 @@ crystalline fraction and nematic order per polymer.
 
 from __future__ import annotations
 
+from qsse_md.cli._options import add_frame_options
 from qsse_md.report.crystallization_report import analyze_crystallization
 
 
@@ -29,9 +30,7 @@ def add_crystallization_parser(analyses) -> None:
     parser.add_argument("--wavelength", type=float, default=1.5406, help="X-ray wavelength for 2θ, Å")
     parser.add_argument("--direct", action="store_true", help="also compute S(q) on box-allowed q vectors")
     parser.add_argument("--steinhardt", metavar="SEL", help="Steinhardt q4/q6 of these atoms (needs freud)")
-    parser.add_argument("--start", type=int, help="first frame index")
-    parser.add_argument("--stop", type=int, help="frame index to stop before")
-    parser.add_argument("--step", type=int, help="frame step")
+    add_frame_options(parser)
     parser.set_defaults(func=_command)
 
 

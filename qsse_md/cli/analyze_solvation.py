@@ -7,7 +7,7 @@ inputs of representative clusters; prints the coordination numbers per species.
 
 from __future__ import annotations
 
-from qsse_md.cli._options import parse_pairs
+from qsse_md.cli._options import add_frame_options, parse_pairs
 from qsse_md.report.solvation_report import analyze_solvation
 
 
@@ -24,9 +24,7 @@ def add_solvation_parser(analyses) -> None:
     parser.add_argument("--cutoff", action="append", default=[], metavar="NAME=Å",
                         help="shell cutoff of a species in Å, or one number for all (default: first minimum "
                         "of g(r))")
-    parser.add_argument("--start", type=int, help="first frame index")
-    parser.add_argument("--stop", type=int, help="frame index to stop before")
-    parser.add_argument("--step", type=int, help="frame step")
+    add_frame_options(parser)
     parser.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     parser.add_argument("--clusters", type=int, default=0, metavar="N",
                         help="write DFT inputs of the N most frequent shell compositions")

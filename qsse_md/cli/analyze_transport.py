@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from qsse_md.cli._options import parse_pairs
+from qsse_md.cli._options import add_frame_options, parse_pairs, temperature_kelvin
 from qsse_md.report.transport_report import analyze_transport, fit_transport_series
 
 
@@ -52,8 +52,12 @@ def _transport(args) -> None:
 
 
 def _arrhenius(args) -> None:
-    from qsse_md.fileio import atomic_write_json
+    from qsse_md.fileio import atomic_write_json, check_writable_dir
 
+    if args.out:
+        if Path(args.out).is_dir():
+            raise ValueError(f"--out {args.out} is a folder; give the name of the JSON file to write")
+        check_writable_dir(Path(args.out).parent)
     result = fit_transport_series(args.directories, law=args.law)
     for quantity, fit in result["fits"].items():
         if "arrhenius" in fit:
@@ -79,8 +83,8 @@ def add_transport_parsers(analyses) -> None:
                            help="a species as an MDAnalysis selection (repeat); default one per residue name")
     transport.add_argument("--charge", action="append", metavar="NAME=Q",
                            help="charge (e) of one centre of a species (repeat); overrides the topology's")
-    transport.add_argument("--temperature", type=float, help="temperature (K); enables conductivities "
-                           "(default for a run folder: its last stage's)")
+    transport.add_argument("--temperature", type=temperature_kelvin, help="temperature (K, 100-2000); enables "
+                           "conductivities (default for a run folder: its last stage's)")
     transport.add_argument("--compound", choices=["residues", "atoms"], default="residues",
                            help="centres: residue centres of mass (default) or atoms")
     transport.add_argument("--blocks", type=int, default=5, help="time blocks for standard errors (default 5)")
@@ -88,15 +92,14 @@ def add_transport_parsers(analyses) -> None:
                            help="accept fit windows with log-log MSD slope within 1 ± this (default 0.15)")
     transport.add_argument("--no-drift-removal", action="store_true", help="keep the system centre-of-mass drift")
     transport.add_argument("--drift-selection", default="all", help="reference group for drift removal")
-    transport.add_argument("--start", type=int)
-    transport.add_argument("--stop", type=int)
-    transport.add_argument("--step", type=int)
+    add_frame_options(transport)
     transport.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     transport.set_defaults(func=_transport)
 
     arrhenius = analyses.add_parser("arrhenius", help="Arrhenius/VTF fits of a temperature series of "
                                     "transport results")
     arrhenius.add_argument("directories", nargs="+", metavar="DIR", help="folders holding transport.json")
-    arrhenius.add_argument("--law", choices=["arrhenius", "vtf", "both"], default="arrhenius")
-    arrhenius.add_argument("--out", help="write the fits to this JSON file")
+    arrhenius.add_argument("--law", choices=["arrhenius", "vtf", "both"], default="arrhenius",
+                           help="Arrhenius (default), Vogel-Tammann-Fulcher (needs 4 temperatures) or both")
+    arrhenius.add_argument("--out", help="also write the fits to this JSON file (its folder is created)")
     arrhenius.set_defaults(func=_arrhenius)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from qsse_md.cli._options import temperature_kelvin
+from qsse_md.md.protocol import PLATFORMS
+
 
 def _plan(args) -> None:
     from qsse_md.campaign import plan
@@ -50,7 +53,10 @@ def _collect(args) -> None:
 
 def _analyze(args) -> int:
     from qsse_md.campaign import collect, format_status, plan_analysis, run_campaign, status
+    from qsse_md.campaign.engine import check_execution_options, require_distributed
 
+    require_distributed()
+    check_execution_options(args.scheduler, args.workers, args.retries)
     analyses = tuple(args.analysis.split(","))
     plan_analysis(args.inputs, args.out, temperature_K=args.temperature, analysis=analyses)
     records = run_campaign(args.out, scheduler=args.scheduler, workers=args.workers, retries=args.retries)
@@ -84,31 +90,34 @@ def add_campaign_parser(commands) -> None:
     plan.set_defaults(func=_plan)
 
     run = sub.add_parser("run", help="run (or resume) every unfinished task: build -> MD -> analysis")
-    run.add_argument("dir", help="campaign folder")
+    run.add_argument("dir", help="campaign folder (from 'qsse-md campaign plan')")
     _execution_options(run)
-    run.add_argument("--platform", help="OpenMM platform for every task (default: the protocol's)")
+    run.add_argument("--platform", choices=PLATFORMS, help="OpenMM platform for every task (default: the "
+                     "protocol's)")
     run.set_defaults(func=_run)
 
     show = sub.add_parser("status", help="table of task states")
-    show.add_argument("dir")
+    show.add_argument("dir", help="campaign folder (from 'qsse-md campaign plan')")
     show.set_defaults(func=_status)
 
-    gather = sub.add_parser("collect", help="one results table (CSV, parquet) + comparison plots")
-    gather.add_argument("dir")
-    gather.add_argument("--out", help="output folder (default DIR/results)")
+    gather = sub.add_parser("collect", help="one results table (results.csv, and results.parquet when pyarrow "
+                            "is installed) + comparison plots")
+    gather.add_argument("dir", help="campaign folder (from 'qsse-md campaign plan')")
+    gather.add_argument("--out", help="output folder, created or updated (default DIR/results)")
     gather.set_defaults(func=_collect)
 
     analyze = sub.add_parser("analyze", help="analyse existing trajectories as a campaign")
     analyze.add_argument("inputs", nargs="+", help="run folders or TOPOLOGY:TRAJECTORY pairs")
     analyze.add_argument("--out", required=True, help="campaign folder (must not exist)")
-    analyze.add_argument("--temperature", type=float, help="K, for conductivities of plain trajectories")
+    analyze.add_argument("--temperature", type=temperature_kelvin,
+                         help="temperature in K, for conductivities of plain trajectories")
     analyze.add_argument("--analysis", default="solvation,transport",
                          help="comma-separated: solvation,transport,report (default solvation,transport)")
     _execution_options(analyze)
     analyze.set_defaults(func=_analyze)
 
     script = sub.add_parser("jobscript", help="print the dask-jobqueue batch job script of the campaign")
-    script.add_argument("dir")
+    script.add_argument("dir", help="campaign folder (from 'qsse-md campaign plan')")
     script.add_argument("--system", help="slurm, pbs, sge or lsf (default: [resources] system, else slurm)")
     script.add_argument("--address", help="scheduler address the workers join (default: a placeholder "
                         "SCHEDULER_ADDRESS to fill in)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qsse_md.md.protocol import PLATFORMS
 from qsse_md.report.cooling_study import study_cooling
 
 
@@ -21,7 +22,7 @@ def add_study_parser(subparsers) -> None:
     parser.add_argument("source", help="equilibrated run folder (or build folder) to continue from")
     parser.add_argument("--out", required=True, help="study folder: md/ (resumable run) and analysis/")
     parser.add_argument("--protocol", default="cooling", help="protocol name or TOML (default: cooling)")
-    parser.add_argument("--platform", help="OpenMM platform (default: the protocol's)")
+    parser.add_argument("--platform", choices=PLATFORMS, help="OpenMM platform (default: the protocol's)")
     parser.add_argument("--polymer", help="MDAnalysis selection of the polymer (default: guessed)")
     parser.add_argument("--solvent", help="MDAnalysis selection of the solvent (default: guessed)")
     parser.set_defaults(func=lambda args: _print(study_cooling(

@@ -30,19 +30,38 @@ PANELS = (("crystalline_fraction", "crystalline fraction"), ("free_fraction", "f
 
 def study_cooling(source, *, out, protocol="cooling", platform=None, polymer=None, solvent=None) -> dict:
     """Continue ``source`` through the cooling ladder in ``out/md`` and analyse it into
-    ``out/analysis``; calling it again resumes the MD. Returns the analysis record."""
+    ``out/analysis``; calling it again resumes the MD. Returns the analysis record.
+
+    The protocol, the platform, the source folder and the polymer and solvent selections
+    are checked before anything is written.
+    """
     from qsse_md.fileio import check_new_output_dir
     from qsse_md.md.continuation import continue_run
-    from qsse_md.md.runner import run
+    from qsse_md.md.protocol import Protocol, load_protocol
+    from qsse_md.md.runner import run, select_platform
 
     md_dir, analysis_dir = Path(out) / "md", Path(out) / "analysis"
+    protocol = protocol if isinstance(protocol, Protocol) else load_protocol(protocol)
+    select_platform(platform or protocol.platform, protocol.precision)
     if not md_dir.exists():
         check_new_output_dir(Path(out))
+        _check_selections(source, polymer, solvent)
         continue_run(source, md_dir)
     run(md_dir, protocol=protocol, platform=platform)
     if (analysis_dir / "cooling.json").is_file():
         return json.loads((analysis_dir / "cooling.json").read_text())
     return analyse_cooling_windows(md_dir, out=analysis_dir, polymer=polymer, solvent=solvent)
+
+
+def _check_selections(source, polymer, solvent) -> None:
+    """Parse the polymer and solvent selections on the source folder's topology, if given."""
+    import MDAnalysis as mda
+
+    from qsse_md.analysis._checks import checked_selections
+
+    topology = Path(source) / "topology.pdb"
+    if (polymer or solvent) and topology.is_file():
+        checked_selections(mda.Universe(str(topology)), {"--polymer": polymer, "--solvent": solvent})
 
 
 def analyse_cooling_windows(run_dir, *, out, polymer=None, solvent=None) -> dict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qsse_md.report.inputs import resolve_inputs, system_charges_e
+from qsse_md.report.inputs import load_universe, resolve_inputs, system_charges_e
 
 
 def _default_species(universe):
@@ -51,12 +51,12 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     The remaining parameters are those of :class:`qsse_md.analysis.transport.Transport`
     and the frame range of its ``run``.
     """
-    import MDAnalysis as mda
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from qsse_md.analysis._checks import checked_frames, checked_selections
     from qsse_md.analysis.transport import Transport
     from qsse_md.analysis.transport_plots import diffusion_table
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
@@ -65,7 +65,10 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     run_dir = Path(topology) if Path(topology).is_dir() else None
     topology, trajectory = resolve_inputs(topology, trajectory)
     check_new_output_dir(Path(out))
-    universe = mda.Universe(str(topology), str(trajectory))
+    universe = load_universe(topology, trajectory)
+    checked_frames(universe.trajectory.n_frames, start, stop, step)
+    checked_selections(universe, {"--drift-selection": drift_selection if remove_drift else None,
+                                  **{f"--species {name}": selection for name, selection in (species or {}).items()}})
     if run_dir is not None:
         _add_system_charges(universe, run_dir)
         if temperature_K is None:
@@ -120,7 +123,9 @@ def fit_transport_series(directories, law="arrhenius"):
     """Fit σ (collective and NE, as σT) and D per species against T over transport folders.
 
     Returns a JSON-ready dict ``{quantity: fit record}``; raises ValueError when a
-    folder lacks a temperature or fewer than 3 (VTF: 4) temperatures remain.
+    folder's ``transport.json`` is not JSON or lacks a temperature, when fewer than 3
+    (VTF: 4) temperatures remain, or when no quantity has a value at every temperature
+    (nothing to fit).
     """
     from qsse_md.analysis.arrhenius import fit_arrhenius, fit_vtf
 
@@ -129,8 +134,11 @@ def fit_transport_series(directories, law="arrhenius"):
         path = Path(directory) / "transport.json"
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist; run 'qsse-md analyze transport' there first")
-        record = json.loads(path.read_text())
-        if record.get("temperature_K") is None:
+        try:
+            record = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not JSON ({error}); rerun 'qsse-md analyze transport'") from None
+        if not isinstance(record, dict) or record.get("temperature_K") is None:
             raise ValueError(f"{path} has no temperature; rerun the transport analysis with --temperature K")
         records.append(record)
     if len(records) < 3:
@@ -155,6 +163,9 @@ def fit_transport_series(directories, law="arrhenius"):
         fits[quantity] = {"arrhenius": fit.to_dict()}
         if law in ("vtf", "both"):
             fits[quantity]["vtf"] = fit_vtf(temperatures, values, errors, multiply_by_T=False).to_dict()
+    if not any("arrhenius" in fit for fit in fits.values()):
+        raise ValueError(f"nothing to fit: none of {', '.join(fits)} has a value at every temperature; "
+                         "rerun 'qsse-md analyze transport' where one is missing (longer trajectory, --temperature)")
     return {"directories": [str(d) for d in directories], "temperatures_K": temperatures, "fits": fits,
             "units": {"activation": "kJ/mol and eV", "sigma": "S/cm (fitted as sigma*T for Arrhenius)",
                       "D": "1e-10 m^2/s"}}
