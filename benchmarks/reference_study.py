@@ -117,8 +117,7 @@ def first_shell(solvation: dict) -> dict:
              "polymer": total([v for k, v in species.items() if roles.get(k) == "polymer"])}
     for name in (k for k, role in roles.items() if role == "solvent"):
         shell[f"solvent:{name}"] = species[name]
-    carbonyls = [v for k, v in groups.items() if "C=O" in k and roles.get(k.split()[0]) == "polymer"]
-    shell["polymer_carbonyl"] = total(carbonyls) if carbonyls else None
+    shell["polymer_carbonyl"] = groups.get("polymer C=O")
     return shell
 
 
@@ -162,9 +161,41 @@ def _merge_locked(record: dict) -> None:
                     if (r["system"], r["model"], r["replica"], r["protocol"]) != key] + [record]
     data["runs"].sort(key=lambda r: (r["system"], r["model"], r["protocol"], r["replica"]))
     data["study"] = STUDY
+    data["summary"] = summary_table(data["runs"])
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     tmp.replace(RESULTS)
+
+
+def summary_table(runs: list[dict]) -> list[dict]:
+    """Replica means per system, model and protocol, with their standard errors.
+
+    With one replica the error is that box's block standard error; with n >= 2 it is the
+    standard error of the replica means (std / sqrt(n)), which also covers slow shell
+    exchange and the packing, unlike block errors within one run.
+    """
+    rows = []
+    for key in sorted({(r["system"], r["model"], r["protocol"]) for r in runs}):
+        group = [r for r in runs if (r["system"], r["model"], r["protocol"]) == key]
+        row = {"system": key[0], "model": key[1], "protocol": key[2], "replicas": len(group),
+               "error": "block sem" if len(group) == 1 else "replica sem"}
+        for kind in ("solvent", "polymer_carbonyl", "anion"):
+            values = [r["first_shell"][kind] for r in group if r["first_shell"].get(kind)]
+            if values:
+                row[kind] = _mean_and_sem(values)
+        densities = [r["density_298K_g_per_cm3"] for r in group if r["density_298K_g_per_cm3"]]
+        row["density_298K_g_per_cm3"] = sum(densities) / len(densities) if densities else None
+        rows.append(row)
+    return rows
+
+
+def _mean_and_sem(values: list[dict]) -> dict:
+    means = [v["mean"] for v in values]
+    mean = sum(means) / len(means)
+    if len(means) == 1:
+        return {"mean": mean, "sem": values[0]["sem"]}
+    spread = sum((m - mean) ** 2 for m in means) / (len(means) - 1)
+    return {"mean": mean, "sem": (spread / len(means)) ** 0.5}
 
 
 def draw_figure() -> Path:
@@ -174,37 +205,25 @@ def draw_figure() -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = json.loads(RESULTS.read_text())["runs"]
+    rows = summary_table(json.loads(RESULTS.read_text())["runs"])
     kinds = ("solvent", "polymer_carbonyl", "anion")
-    labels = sorted({(r["system"], r["model"], r["protocol"]) for r in runs})
-    fig, axes = plt.subplots(1, 3, figsize=(15, 0.45 * len(labels) + 1.5), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 0.45 * len(rows) + 1.5), sharey=True)
     for ax, kind in zip(axes, kinds):
-        for row, (system, model, protocol) in enumerate(labels):
-            values = [(r["first_shell"].get(kind) or {}) for r in runs
-                      if (r["system"], r["model"], r["protocol"]) == (system, model, protocol)]
-            means = [v["mean"] for v in values if v]
-            if not means:
-                continue
-            mean = sum(means) / len(means)
-            sem = (sum(v["sem"] ** 2 for v in values if v) ** 0.5 / len(means)
-                   if len(means) == 1 else _replica_sem(means))
-            ax.barh(row, mean, xerr=sem, color=f"C{list(MODELS).index(model)}", capsize=3)
-            target = STUDY.get(system, {}).get(kind)
+        for position, row in enumerate(rows):
+            if row.get(kind):
+                ax.barh(position, row[kind]["mean"], xerr=row[kind]["sem"], capsize=3,
+                        color=f"C{list(MODELS).index(row['model'])}")
+            target = STUDY.get(row["system"], {}).get(kind)
             if target:
-                ax.plot(target, [row, row], "k|-", markersize=12, linewidth=3)
+                ax.plot(target, [position, position], "k|-", markersize=12, linewidth=3)
         ax.set_title(f"Li+ first shell: {kind.replace('_', ' ')} (per Li+)")
         ax.set_xlabel("partners per Li+")
-    axes[0].set_yticks(range(len(labels)), [f"{s} {m} ({p})" for s, m, p in labels])
+    axes[0].set_yticks(range(len(rows)), [f"{r['system']} {r['model']} ({r['protocol']}, "
+                                          f"n={r['replicas']})" for r in rows])
     fig.suptitle("qsse_md demo-scale boxes (bars, block sem or replica sem) vs the study (black)")
     fig.tight_layout()
     fig.savefig(FIGURE, dpi=110)
     return FIGURE
-
-
-def _replica_sem(values: list[float]) -> float:
-    n = len(values)
-    mean = sum(values) / n
-    return (sum((v - mean) ** 2 for v in values) / (n - 1) / n) ** 0.5
 
 
 def main(argv=None) -> int:
