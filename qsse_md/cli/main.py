@@ -84,9 +84,10 @@ def _demo(args) -> None:
         _print_summary(build_system(recipe, out), out)
     run(out, protocol="demo")
     summary = write_run_report(out)
-    density = summary["density_g_per_cm3"]
-    print(f"ran {summary['md']['simulated_ps']:.0f} ps at {summary['md']['median_speed_ns_per_day']:.1f}"
-          f" ns/day; density {density['mean']:.3f} g/cm3 ({density['stage']})")
+    md, density = summary["md"], summary["density_g_per_cm3"]
+    speed = "n/a" if md["speed_ns_per_day"] is None else f"{md['speed_ns_per_day']:.1f}"
+    print(f"ran {md['simulated_ps']:.0f} ps at {speed} ns/day (wall clock); density {density['mean']:.3f} g/cm3 "
+          f"({density['stage']})")
     for label, shell in summary["li_first_shell"].items():
         print(f"  Li-{label:8s} first shell <= {shell['first_shell_cutoff_angstrom']:.2f} Å: "
               f"{shell['coordination_number']:.2f}")

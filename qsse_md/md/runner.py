@@ -64,16 +64,24 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
     _check_checkpoints(run_dir, protocol, system_sha256)
     if protocol.hydrogen_mass_amu is not None:
         repartition_hydrogen_mass(system, protocol.hydrogen_mass_amu)
-    if not record:
+    if record:
+        _log_resume_point(run_dir, protocol, record)
+    else:
         record = {"protocol": protocol.to_dict(), "system_sha256": system_sha256,
                   "atoms": system.getNumParticles(), "sessions": [], "stages": {}}
-    record["sessions"].append({
+    session = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": host_platform.node(),
         "pid": os.getpid(), "platform": chosen.getName(), "properties": properties,
         "qsse_md_version": __version__, "openmm_version": openmm.__version__,
-        "python_version": host_platform.python_version()})
-    record_path = run_dir / "run.json"
-    atomic_write_json(record_path, record)
+        "python_version": host_platform.python_version(), "wall_s": 0.0}
+    record["sessions"].append(session)
+    session_started_s = time.perf_counter()
+
+    def save_record() -> None:
+        session["wall_s"] = round(time.perf_counter() - session_started_s, 3)
+        atomic_write_json(run_dir / "run.json", record)
+
+    save_record()
     context = RunContext(system, topology, system_sha256, chosen, properties, protocol)
     state = None
     for index, (stage, name) in enumerate(zip(protocol.stages, protocol.stage_dirs())):
@@ -86,17 +94,34 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
             started = time.perf_counter()
             state = state or _initial_state(system, topology, run_dir / "topology.pdb")
             if isinstance(stage, Minimize):
-                atomic_write_json(record_path, record)
+                save_record()
                 summary = run_minimize(stage, folder, context, state)
             else:
-                summary = run_dynamics(stage, index, folder, context, state, entry,
-                                       lambda: atomic_write_json(record_path, record))
+                summary = run_dynamics(stage, index, folder, context, state, entry, save_record)
             entry.update(summary, status="done")
             entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - started, 3)
-            atomic_write_json(record_path, record)
+            save_record()
         (folder / CHECKPOINT).unlink(missing_ok=True)
         state = _read_state(folder / FINAL_STATE)
     return record
+
+
+def _log_resume_point(run_dir: Path, protocol: Protocol, record: dict) -> None:
+    """Log one line: the stage, simulated time (ps) and state a resumed run continues from."""
+    names = protocol.stage_dirs()
+    pending = [k for k, name in enumerate(names) if record["stages"].get(name, {}).get("status") != "done"]
+    if not pending:
+        log.info("%s: every stage of protocol '%s' is done", run_dir, protocol.name)
+        return
+    index = pending[0]
+    stages = run_dir / "stages"
+    checkpoint = stages / names[index] / CHECKPOINT
+    if checkpoint.exists():
+        time_ps, source = read_checkpoint(checkpoint)[0]["time_ps"], checkpoint
+    else:
+        time_ps = 0.0
+        source = stages / names[index - 1] / FINAL_STATE if index else run_dir / "topology.pdb"
+    log.info("resuming %s at stage %s, %.3f ps, from %s", run_dir, names[index], time_ps, source)
 
 
 def select_platform(name: str, precision: str = "mixed") -> tuple[openmm.Platform, dict]:

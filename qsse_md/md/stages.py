@@ -98,7 +98,8 @@ def run_dynamics(stage: Stage, index: int, folder: Path, run: RunContext,
     """Run (or resume) a dynamics stage; return its summary for ``run.json``.
 
     ``record`` is the stage's entry in ``run.json``: resumes and retries are added to it
-    and ``save_record`` is called to persist it before integration starts.
+    and ``save_record`` is called to persist it before integration starts and after
+    every checkpoint.
 
     Raises
     ------
@@ -122,7 +123,7 @@ def run_dynamics(stage: Stage, index: int, folder: Path, run: RunContext,
         record.update(retries=meta["retries"], timestep_fs=meta["timestep_fs"])
         save_record()
         try:
-            return _integrate(stage, index, folder, run, state, meta)
+            return _integrate(stage, index, folder, run, state, meta, save_record)
         except _BlowUp as blow_up:
             meta, state_xml = read_checkpoint(checkpoint)
             if meta["retries"] >= run.protocol.max_retries:
@@ -138,7 +139,8 @@ def run_dynamics(stage: Stage, index: int, folder: Path, run: RunContext,
 
 
 def _integrate(stage: Stage, index: int, folder: Path, run: RunContext,
-               state: openmm.State, meta: dict) -> dict:
+               state: openmm.State, meta: dict, save_record: Callable[[], None]) -> dict:
+    progress = Progress(folder.name, stage.duration_ps, meta["time_ps"])  # its clock starts here
     protocol = run.protocol
     trajectory = folder / f"trajectory.{protocol.trajectory_format}"
     truncate(trajectory, meta["trajectory_bytes"])
@@ -168,7 +170,6 @@ def _integrate(stage: Stage, index: int, folder: Path, run: RunContext,
     dof = _degrees_of_freedom(system)
     mass_g_per_mol = sum(system.getParticleMass(i).value_in_unit(unit.dalton)
                          for i in range(system.getNumParticles()))
-    progress = Progress(folder.name, stage.duration_ps, meta["time_ps"])
     last_checkpoint_s = time.monotonic()
     try:
         while meta["frames"] < stage.frames:
@@ -176,24 +177,23 @@ def _integrate(stage: Stage, index: int, folder: Path, run: RunContext,
             integrator.setTemperature(temperature_K)
             if stage.ensemble == "npt":
                 context.setParameter(openmm.MonteCarloBarostat.Temperature(), temperature_K)
-            started = time.perf_counter()
             try:
                 integrator.step(steps_per_frame)
             except openmm.OpenMMException as error:
                 raise _BlowUp(str(error).splitlines()[0]) from None
-            wall_s = time.perf_counter() - started
             frame = context.getState(getPositions=True, getEnergy=True)
             row = _state_row(frame, dof, mass_g_per_mol, temperature_K)
-            row["speed_ns_per_day"] = stage.report_interval_ps * 1e-3 * 86400.0 / max(wall_s, 1e-9)
+            progress.advance(stage.report_interval_ps)
+            row["speed_ns_per_day"] = progress.speed_ns_per_day
             box_nm = frame.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer)
             writer.write(frame.getPositions(asNumpy=True).value_in_unit(unit.nanometer), box_nm)
             state_log.write(row)
             meta.update(frames=meta["frames"] + 1, step=row["step"], time_ps=row["time_ps"])
-            progress.advance(stage.report_interval_ps, row["speed_ns_per_day"])
             now = time.monotonic()
             if (meta["frames"] == stage.frames
                     or now - last_checkpoint_s >= protocol.checkpoint_interval_s):
                 _checkpoint(context, folder, meta, writer.path, state_log.path)
+                save_record()
                 last_checkpoint_s = now
     finally:
         writer.close()

@@ -152,14 +152,37 @@ def write_run_report(run_dir: str | Path, out_dir: str | Path | None = None) -> 
     _save(plots / "density.png", _plot_density(logs))
     _save(plots / "li_rdf.png", _plot_rdfs(rdfs))
     _save(plots / "li_shell_compositions.png", shells.plot_compositions(top=8))
-    summary = _summary(build, logs, rdfs, universe, trajectory, run_dir)
+    summary = _summary(build, logs, rdfs, universe, trajectory, run_dir, _run_record(run_dir)["sessions"])
     summary["li_shells"] = _shell_summary(shells)
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_text_atomic(out_dir / "report.md", _markdown(summary))
     return summary
 
 
-def _summary(build, logs, rdfs, universe, trajectory, run_dir) -> dict:
+def wall_clock_speed_ns_per_day(simulated_ps: float, sessions: list[dict]) -> tuple[float | None, float | None]:
+    """Simulated ns per wall-clock day over the run's sessions, and their wall time.
+
+    Parameters
+    ----------
+    simulated_ps : float
+        Simulated time of the run's dynamics stages, ps.
+    sessions : list of dict
+        The ``sessions`` of ``run.json``; each records its ``wall_s`` (set-up, minimisation,
+        output and checkpoints included).
+
+    Returns
+    -------
+    (float or None, float or None)
+        Speed in ns/day and total wall time in s; both None when a session has no
+        ``wall_s`` (run.json written before sessions recorded it).
+    """
+    if not sessions or any("wall_s" not in session for session in sessions):
+        return None, None
+    wall_s = float(sum(session["wall_s"] for session in sessions))
+    return (simulated_ps * 1e-3 / (wall_s / 86400.0) if wall_s > 0 else None), wall_s
+
+
+def _summary(build, logs, rdfs, universe, trajectory, run_dir, sessions) -> dict:
     npt = logs[logs["ensemble"] == "npt"]
     last_npt = npt[npt["stage"] == npt["stage"].iloc[-1]] if len(npt) else logs
     tail = last_npt.iloc[len(last_npt) // 2:]
@@ -171,11 +194,14 @@ def _summary(build, logs, rdfs, universe, trajectory, run_dir) -> dict:
             "first_peak_r_angstrom": float(rdf.results.bins_angstrom[np.argmax(rdf.results.rdf)]),
             "first_peak_g": float(np.max(rdf.results.rdf)),
         }
+    simulated_ps = float(logs["run_time_ps"].iloc[-1])
+    speed_ns_per_day, wall_s = wall_clock_speed_ns_per_day(simulated_ps, sessions)
     return {
         "system": {k: build[k] for k in ("name", "description", "species_counts", "atoms")},
         "md": {
-            "simulated_ps": float(logs["run_time_ps"].iloc[-1]),
-            "median_speed_ns_per_day": float(logs["speed_ns_per_day"].median()),
+            "simulated_ps": simulated_ps,
+            "wall_s": wall_s,
+            "speed_ns_per_day": speed_ns_per_day,
             "stages": list(dict.fromkeys(logs["stage"])),
         },
         "density_g_per_cm3": {
@@ -196,8 +222,8 @@ def _markdown(summary: dict) -> str:
     lines = [f"# {system['name']}", "", system["description"], "",
              "| species | count |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in system["species_counts"].items()]
-    lines += ["", f"{system['atoms']} atoms; {md['simulated_ps']:.0f} ps simulated at a median "
-              f"{md['median_speed_ns_per_day']:.1f} ns/day (stages: {', '.join(md['stages'])}).",
+    lines += ["", f"{system['atoms']} atoms; {md['simulated_ps']:.0f} ps simulated {_speed_text(md)} "
+              f"(stages: {', '.join(md['stages'])}).",
               "", "## Density", "",
               f"Mean density over {density['window_ps'][0]:.0f}-{density['window_ps'][1]:.0f} ps "
               f"({density['stage']}): {density['mean']:.3f} ± {density['std']:.3f} g/cm3 "
@@ -220,6 +246,12 @@ def _markdown(summary: dict) -> str:
     lines += ["![compositions](plots/li_shell_compositions.png)", "",
               "A demonstration run: far too short for converged structure or density.", ""]
     return "\n".join(lines)
+
+
+def _speed_text(md: dict) -> str:
+    if md["speed_ns_per_day"] is None:
+        return "(wall time not recorded)"
+    return f"in {md['wall_s'] / 60.0:.1f} min of wall time, {md['speed_ns_per_day']:.1f} ns/day by the clock"
 
 
 def _plot_density(logs: pd.DataFrame):

@@ -15,6 +15,7 @@ import pytest
 
 from qsse_md.build.builder import build_system
 from qsse_md.build.recipe import load_recipe
+from qsse_md.md import progress as progress_module
 from qsse_md.md import stages
 from qsse_md.md.output import read_checkpoint, write_checkpoint
 from qsse_md.md.progress import Progress
@@ -128,11 +129,13 @@ def test_sigkilled_run_resumes_to_exactly_the_uninterrupted_frames(built, uninte
             assert jump_nm < 1.5 * typical_nm, "first frame after resume does not continue"
 
 
-def test_finished_run_is_not_run_again(uninterrupted, tmp_path):
+def test_finished_run_is_not_run_again(uninterrupted, tmp_path, caplog):
     folder = tmp_path / "again"
     shutil.copytree(uninterrupted, folder)
     before = {p: p.stat().st_mtime_ns for p in (folder / "stages").rglob("*")}
-    record = run(folder)
+    with caplog.at_level(logging.INFO, logger="qsse_md.md.runner"):
+        record = run(folder)
+    assert f"{folder}: every stage of protocol 'kill' is done" in caplog.text
     assert len(record["sessions"]) == 2
     assert {p: p.stat().st_mtime_ns for p in (folder / "stages").rglob("*")} == before
 
@@ -238,11 +241,40 @@ def test_checkpoint_of_another_system_is_refused(built, uninterrupted, tmp_path)
         read_checkpoint(stage_dir / "checkpoint.chk")
 
 
-def test_progress_logs_speed_and_eta_off_a_terminal(caplog):
+class FakeClock:
+    """Stands in for the ``time`` module of :mod:`qsse_md.md.progress`: ``monotonic()`` returns
+    ``now_s``, which moves on by ``tick_s`` at every call."""
+
+    def __init__(self, tick_s=0.0):
+        self.now_s, self.tick_s = 0.0, tick_s
+
+    def monotonic(self):
+        self.now_s += self.tick_s
+        return self.now_s
+
+
+def test_progress_speed_and_eta_are_by_the_wall_clock(monkeypatch, caplog):
+    clock = FakeClock()
+    monkeypatch.setattr(progress_module, "time", clock)
     progress = Progress("02_nvt", total_ps=10.0, log_interval_s=0.0)
     with caplog.at_level(logging.INFO, logger="qsse_md.md.progress"):
-        progress.advance(2.0, speed_ns_per_day=86.4)
+        clock.now_s = 2.0
+        progress.advance(2.0)  # 2 ps in 2 s
+        clock.now_s = 10.0
+        progress.advance(2.0)  # 4 ps in 10 s: the slow second step counts in full
     assert "02_nvt: 2.0/10.0 ps (20%), 86.40 ns/day, ETA 0:00:08" in caplog.text
+    assert "02_nvt: 4.0/10.0 ps (40%), 34.56 ns/day, ETA 0:00:15" in caplog.text
+    assert progress.speed_ns_per_day == pytest.approx(4e-3 / (10.0 / 86400.0))
+
+
+def test_resumed_progress_counts_only_this_session(monkeypatch):
+    clock = FakeClock()
+    clock.now_s = 100.0
+    monkeypatch.setattr(progress_module, "time", clock)
+    progress = Progress("03_npt", total_ps=10.0, done_ps=6.0)
+    clock.now_s = 104.0
+    progress.advance(2.0)
+    assert progress.speed_ns_per_day == pytest.approx(2e-3 / (4.0 / 86400.0))
 
 
 def test_progress_draws_a_bar_on_a_terminal(monkeypatch):
@@ -250,8 +282,43 @@ def test_progress_draws_a_bar_on_a_terminal(monkeypatch):
         def isatty(self):
             return True
 
+    clock = FakeClock()
+    monkeypatch.setattr(progress_module, "time", clock)
     monkeypatch.setattr(sys, "stderr", Terminal())
     progress = Progress("02_nvt", total_ps=10.0)
-    progress.advance(2.0, speed_ns_per_day=86.4)
+    clock.now_s = 2.0
+    progress.advance(2.0)
     progress.close()
     assert "86.4 ns/day, ETA 0:00:08" in sys.stderr.getvalue()
+
+
+def test_state_log_speed_is_simulated_time_over_elapsed_wall_time(built, tmp_path, monkeypatch):
+    monkeypatch.setattr(progress_module, "time", FakeClock(tick_s=1.0))  # every clock reading: 1 s later
+    folder = _fresh(built, tmp_path)
+    record = run(folder, parse_protocol(SHORT_PROTOCOL))
+    # frame k is read k s after the stage started: k * 0.02 ps / k s, whatever the real speed
+    np.testing.assert_allclose(_log(folder, "01_nvt")["speed_ns_per_day"], REPORT_PS * 1e-3 * 86400.0)
+    assert record["sessions"][-1]["wall_s"] > 0.0
+
+
+def test_resumed_run_logs_where_it_continues(built, tmp_path, monkeypatch, caplog):
+    real_state_row = stages._state_row
+    calls = []
+
+    def killed_at_frame_5(*args):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real_state_row(*args)
+
+    folder = _fresh(built, tmp_path)
+    protocol = parse_protocol({**SHORT_PROTOCOL, "checkpoint_interval_s": 0.0})
+    monkeypatch.setattr(stages, "_state_row", killed_at_frame_5)
+    with pytest.raises(KeyboardInterrupt):
+        run(folder, protocol)
+    monkeypatch.setattr(stages, "_state_row", real_state_row)
+    with caplog.at_level(logging.INFO, logger="qsse_md.md.runner"):
+        run(folder)
+    checkpoint = folder / "stages" / "01_nvt" / "checkpoint.chk"
+    assert f"resuming {folder} at stage 01_nvt, 0.080 ps, from {checkpoint}" in caplog.text
+    assert len(_log(folder, "01_nvt")) == 10

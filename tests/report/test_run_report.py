@@ -5,7 +5,7 @@ import pytest
 from qsse_md.build.builder import build_system
 from qsse_md.build.recipe import load_recipe
 from qsse_md.md.runner import run
-from qsse_md.report.run_report import stage_logs, write_run_report
+from qsse_md.report.run_report import stage_logs, wall_clock_speed_ns_per_day, write_run_report
 from qsse_md.resources import systems_dir
 
 
@@ -23,6 +23,10 @@ def test_report_summary_and_plots(tiny_run):
         assert (tiny_run / name).is_file(), name
     assert json.loads((tiny_run / "summary.json").read_text()) == summary
     assert summary["md"]["simulated_ps"] == pytest.approx(4.0)
+    sessions = json.loads((tiny_run / "run.json").read_text())["sessions"]
+    wall_s = sum(session["wall_s"] for session in sessions)
+    assert wall_s > 0.0 and summary["md"]["wall_s"] == pytest.approx(wall_s)
+    assert summary["md"]["speed_ns_per_day"] == pytest.approx(4e-3 / (summary["md"]["wall_s"] / 86400.0))
     assert summary["density_g_per_cm3"]["stage"].endswith("npt")
     assert 0.5 < summary["density_g_per_cm3"]["mean"] < 2.0
     assert set(summary["li_first_shell"]) == {"DOA O", "EC O", "PF6 F"}
@@ -31,6 +35,12 @@ def test_report_summary_and_plots(tiny_run):
         assert shell["coordination_number"] >= 0.0
     text = (tiny_run / "report.md").read_text()
     assert "Li+ first shell" in text and "g/cm3" in text
+
+
+def test_summary_speed_is_simulated_ns_over_wall_days_of_every_session():
+    sessions = [{"wall_s": 100.0}, {"wall_s": 200.0}]  # e.g. interrupted once, then finished
+    assert wall_clock_speed_ns_per_day(4.0, sessions) == (pytest.approx(4e-3 / (300.0 / 86400.0)), 300.0)
+    assert wall_clock_speed_ns_per_day(4.0, [{"wall_s": 100.0}, {}]) == (None, None)  # an older run.json
 
 
 def test_stage_logs_have_a_continuous_clock(tiny_run):
