@@ -75,6 +75,8 @@ def run_box(system: str, model: str, replica: int, protocol: str, work: Path) ->
     analysis = box / "solvation"
     if not (analysis / "solvation.json").is_file():
         _cli(["analyze", "solvation", str(box), "--out", str(analysis)], log)
+    if not (box / "transport" / "transport.json").is_file():
+        _cli(["analyze", "transport", str(box), "--out", str(box / "transport")], log)
     return summarise(box, system, model, replica, protocol)
 
 
@@ -83,6 +85,8 @@ def summarise(box: Path, system: str, model: str, replica: int, protocol: str) -
     build = json.loads((box / "build.json").read_text())
     run = json.loads((box / "run.json").read_text())
     solvation = json.loads((box / "solvation" / "solvation.json").read_text())
+    transport = json.loads((box / "transport" / "transport.json").read_text())
+    conductivity = transport.get("conductivity") or {}
     stages = {name: entry for name, entry in run["stages"].items()}
     npt = [name for name in stages if "equilibrate" in name][-1]
     return {
@@ -98,6 +102,13 @@ def summarise(box: Path, system: str, model: str, replica: int, protocol: str) -
         "first_shell": first_shell(solvation),
         "pairing_fractions": solvation["pairing_fractions"],
         "residence_times_ps": solvation["residence_times_ps"],
+        "conductivity_S_per_cm": {
+            "nernst_einstein": conductivity.get("sigma_NE_S_per_cm"),
+            "nernst_einstein_sem": conductivity.get("sigma_NE_sem_S_per_cm"),
+            "collective": conductivity.get("sigma_S_per_cm"),
+            "collective_sem": conductivity.get("sigma_sem_S_per_cm")},
+        "diffusion_1e-10_m2_per_s": {name: entry.get("D_1e-10_m2_per_s")
+                                     for name, entry in transport["diffusion"].items()},
     }
 
 
