@@ -57,7 +57,7 @@ def check_new_output_dir(out_dir: Path) -> Path:
         When it cannot be created (see :func:`check_writable_dir`).
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+    if out_dir.is_dir() and any(out_dir.iterdir()):
         raise FileExistsError(f"output folder {out_dir} exists and is not empty; choose "
                               "another --out or remove it")
     return check_writable_dir(out_dir)

@@ -204,8 +204,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("MDAnalysis").setLevel(logging.ERROR)
     with warnings.catch_warnings(), _finalizer_errors_hidden():
         warnings.showwarning = _log_warning_note
-        for category in DEVELOPER_WARNINGS:
-            warnings.simplefilter("ignore", category)
         try:
             args = build_parser().parse_args(argv)
             logging.getLogger("qsse_md").setLevel(logging.WARNING if args.quiet else logging.INFO)
@@ -217,7 +215,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _log_warning_note(message, category, filename, lineno, file=None, line=None) -> None:
-    """``warnings.showwarning`` of the CLI: one log line ``note: <message>``, no source line."""
+    """``warnings.showwarning`` of the CLI: one log line ``note: <message>``, no source line.
+
+    Deprecation warnings are dropped: libraries (MDAnalysis) turn theirs on at import, but
+    they are about library code, not about the user's input.
+    """
+    if issubclass(category, DEVELOPER_WARNINGS):
+        return
     logging.getLogger("qsse_md.cli").warning("note: %s", " ".join(str(message).split()))
 
 

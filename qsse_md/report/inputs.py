@@ -81,7 +81,7 @@ def load_universe(topology: Path, trajectory: Path):
     except ValueError as error:
         raise ValueError(f"cannot load {topology} with {trajectory}: {one_line(error)}; check that both "
                          "files belong to the same system") from error
-    except (OSError, EOFError, IndexError, RuntimeError) as error:
+    except (OSError, EOFError, IndexError, RuntimeError, TypeError) as error:  # TypeError: no reader for the format
         raise ValueError(f"cannot read {trajectory}: {one_line(error)}; check the file is complete and in a "
                          "format MDAnalysis reads") from error
     if universe.trajectory.ts.dimensions is None or np.any(universe.trajectory.ts.dimensions[:3] <= 0):
