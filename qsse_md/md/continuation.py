@@ -11,6 +11,7 @@ import openmm
 from openmm import app
 
 from qsse_md.fileio import staged_output_dir
+from qsse_md.md.runner import load_build
 
 BUILD_FILES = ("system.xml", "build.json")
 
@@ -41,7 +42,7 @@ def continue_run(source_dir: str | Path, target_dir: str | Path) -> Path:
         if not (source / name).is_file():
             raise FileNotFoundError(f"{source / name} not found; give a folder made by "
                                     "'qsse-md build' (and optionally run with 'qsse-md run')")
-    pdb = app.PDBFile(str(source / "topology.pdb"))
+    _, pdb, _ = load_build(source)
     positions, topology = pdb.positions, pdb.topology
     final = last_final_state(source)
     if final is not None:

@@ -31,6 +31,7 @@ import openmm
 from openmm import app, unit
 
 from qsse_md.fileio import check_new_output_dir, staged_output_dir
+from qsse_md.md.runner import load_build
 
 FORMAT_FILES = {"gromacs": ("system.top", "system.gro"),
                 "amber": ("system.prmtop", "system.inpcrd")}
@@ -71,19 +72,13 @@ def export_system(build_dir, out_dir, formats=("gromacs", "amber")) -> dict:
     FileExistsError
         If ``out_dir`` exists and is not empty.
     ValueError
-        For an unknown format or a force that cannot be exported exactly.
+        For an unknown format, a corrupt ``topology.pdb`` or ``system.xml`` or a force that
+        cannot be exported exactly.
     """
     build_dir, out_dir = Path(build_dir), Path(out_dir)
     formats = _check_formats(formats)
-    if not build_dir.is_dir():
-        raise FileNotFoundError(f"build folder {build_dir} not found; run 'qsse-md build' first")
-    for name in ("topology.pdb", "system.xml"):
-        if not (build_dir / name).is_file():
-            raise FileNotFoundError(f"{build_dir / name} not found; {build_dir} is not a "
-                                    "complete build folder (rebuild it with 'qsse-md build')")
+    system, pdb, _ = load_build(build_dir)
     check_new_output_dir(out_dir)
-    pdb = app.PDBFile(str(build_dir / "topology.pdb"))
-    system = openmm.XmlSerializer.deserialize((build_dir / "system.xml").read_text())
     positions_nm = np.asarray(pdb.getPositions(asNumpy=True).value_in_unit(unit.nanometer))
     portable, conversions = portable_system(system, pdb.topology, positions_nm,
                                             build_dir / "forcefield")

@@ -54,7 +54,8 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         unavailable platform, a checkpoint of another system, or unstable dynamics.
     """
     run_dir = Path(run_dir)
-    system, topology, system_sha256 = _load_build(run_dir)
+    system, pdb, system_sha256 = load_build(run_dir)
+    topology = pdb.topology
     record = _load_record(run_dir)
     protocol = _resolve_protocol(run_dir, protocol, record)
     if record and record["system_sha256"] != system_sha256:
@@ -177,26 +178,36 @@ def repartition_hydrogen_mass(system: openmm.System, hydrogen_mass_amu: float) -
         system.setParticleMass(i, mass)
 
 
-def _load_build(run_dir: Path) -> tuple[openmm.System, app.Topology, str]:
-    if not run_dir.is_dir():
-        raise FileNotFoundError(f"run folder {run_dir} does not exist; create it with "
-                                f"qsse-md build RECIPE --out {run_dir}")
+def load_build(build_dir: str | Path) -> tuple[openmm.System, app.PDBFile, str]:
+    """The OpenMM System, the PDB file and the SHA-256 of ``system.xml`` of a build folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder, its ``topology.pdb`` or its ``system.xml`` is missing.
+    ValueError
+        If either file is corrupt or they disagree on the number of atoms.
+    """
+    build_dir = Path(build_dir)
+    if not build_dir.is_dir():
+        raise FileNotFoundError(f"build folder {build_dir} does not exist; create it with "
+                                f"qsse-md build RECIPE --out {build_dir}")
     for name in ("topology.pdb", "system.xml"):
-        if not (run_dir / name).is_file():
-            raise FileNotFoundError(f"{run_dir} is not a build folder (no {name}); create it "
+        if not (build_dir / name).is_file():
+            raise FileNotFoundError(f"{build_dir} is not a build folder (no {name}); create it "
                                     "with qsse-md build RECIPE --out DIR")
-    text = (run_dir / "system.xml").read_bytes()
+    text = (build_dir / "system.xml").read_bytes()
     try:
         system = openmm.XmlSerializer.deserialize(text.decode())
-        topology = app.PDBFile(str(run_dir / "topology.pdb")).topology
+        pdb = app.PDBFile(str(build_dir / "topology.pdb"))
     except Exception as error:  # OpenMM raises bare Exception subclasses for bad XML/PDB
-        raise ValueError(f"{run_dir} holds a corrupt system.xml or topology.pdb "
+        raise ValueError(f"{build_dir} holds a corrupt system.xml or topology.pdb "
                          f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
                          "; rebuild it with qsse-md build") from None
-    if system.getNumParticles() != topology.getNumAtoms():
-        raise ValueError(f"{run_dir}: system.xml has {system.getNumParticles()} particles but "
-                         f"topology.pdb {topology.getNumAtoms()} atoms; rebuild the folder")
-    return system, topology, hashlib.sha256(text).hexdigest()
+    if system.getNumParticles() != pdb.topology.getNumAtoms():
+        raise ValueError(f"{build_dir}: system.xml has {system.getNumParticles()} particles but "
+                         f"topology.pdb {pdb.topology.getNumAtoms()} atoms; rebuild the folder")
+    return system, pdb, hashlib.sha256(text).hexdigest()
 
 
 def _load_record(run_dir: Path) -> dict:

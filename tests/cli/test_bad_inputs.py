@@ -57,12 +57,14 @@ def _write_box(folder):
         mda.Universe(str(folder / "box.pdb"), str(folder / "box.xtc")).trajectory[-1]
 
 
-def _write_build(folder):
-    """A build folder OpenMM reads (one Li particle), for checks that come before any dynamics."""
+def _write_build(folder, particles=1, system_xml=None):
+    """A build folder of one Li atom, for checks that come before any dynamics; its system.xml
+    has ``particles`` particles, or is the text ``system_xml``."""
     folder.mkdir()
     system = openmm.System()
-    system.addParticle(6.94)
-    (folder / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
+    for _ in range(particles):
+        system.addParticle(6.94)
+    (folder / "system.xml").write_text(system_xml or openmm.XmlSerializer.serialize(system))
     (folder / "topology.pdb").write_text(ONE_LI_PDB)
     (folder / "build.json").write_text(json.dumps({"name": "one_li"}))
 
@@ -80,6 +82,8 @@ def inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad_inputs")
     _write_box(folder)
     _write_build(folder / "build")
+    _write_build(folder / "corrupt_build", system_xml="<System><broken")
+    _write_build(folder / "mismatched_build", particles=2)
     (folder / "text.xtc").write_text("this is not a trajectory\n")
     (folder / "empty.xtc").write_bytes(b"")
     (folder / "empty.toml").write_text("")
@@ -160,6 +164,8 @@ CASES = [
     case("run", "{missing}", message="does not exist"),
     case("run", "{empty_dir}", message="not a build folder"),
     case("run", "{nonempty}", message="not a build folder"),
+    case("run", "{corrupt_build}", message="corrupt system.xml"),
+    case("run", "{mismatched_build}", message="system.xml has 2 particles but topology.pdb 1 atoms"),
     case("run", "{build}", "--platform", "TPU", message="invalid choice: 'TPU'"),
     case("run", "{build}", "--protocol", "nosuch", message="neither a file nor a shipped protocol"),
     case("run", "{build}", "--protocol", "{empty_dir}", message="a folder (not a file)"),
@@ -169,8 +175,10 @@ CASES = [
     # export
     case("export", message="required: build_dir, --out"),
     case("export", "{build}", message="required: --out"),
-    case("export", "{missing}", "--out", "{out}", message="not found"),
-    case("export", "{empty_dir}", "--out", "{out}", message="not a complete build folder"),
+    case("export", "{missing}", "--out", "{out}", message="build folder"),
+    case("export", "{empty_dir}", "--out", "{out}", message="not a build folder"),
+    case("export", "{corrupt_build}", "--out", "{out}", message="corrupt system.xml"),
+    case("export", "{mismatched_build}", "--out", "{out}", message="2 particles"),
     case("export", "{build}", "--out", "{out}", "--format", "lammps", message="invalid choice: 'lammps'"),
     case("export", "{build}", "--out", "{nonempty}", message="exists and is not empty"),
     case("export", "{build}", "--out", "{under_file}", message="which is a file"),
@@ -273,6 +281,7 @@ CASES = [
     case("study", "cooling", "{build}", "--out", "{out}", "--platform", "TPU", message="invalid choice: 'TPU'"),
     case("study", "cooling", "{missing}", "--out", "{out}", message="not found"),
     case("study", "cooling", "{empty_dir}", "--out", "{out}", message="not found"),
+    case("study", "cooling", "{corrupt_build}", "--out", "{out}", message="corrupt system.xml"),
     case("study", "cooling", "{build}", "--out", "{under_file}", message="which is a file"),
     case("study", "cooling", "{build}", "--out", "{proc}", message="cannot be created"),
     case("study", "cooling", "{build}", "--out", "{out}", "--polymer", "resname PA and", message="--polymer"),
