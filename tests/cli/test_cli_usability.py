@@ -25,7 +25,9 @@ def test_version_prints_name_and_version(capsys):
 
 
 def _undocumented(parser, command):
-    """``command OPTION`` of every argument and sub-command of ``parser`` without help text."""
+    """``command OPTION`` of every argument and sub-command of ``parser`` without help text
+    (formatting every help page on the way)."""
+    parser.format_help()
     missing = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -38,7 +40,7 @@ def _undocumented(parser, command):
     return missing
 
 
-def test_every_option_and_sub_command_has_help():
+def test_every_option_and_sub_command_has_help_that_renders():
     assert _undocumented(cli_main.build_parser(), "qsse-md") == []
 
 
