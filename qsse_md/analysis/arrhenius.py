@@ -10,13 +10,17 @@
   Arrhenius start values; needs at least 4 temperatures.
 
 Energies are returned in kJ/mol and eV (1 eV = N_A e / 1000 kJ/mol from
-:mod:`qsse_md.units`); uncertainties are one standard error.
+:mod:`qsse_md.units`); uncertainties are one standard error. A fit whose activation
+energy (or VTF ``T0``) is not determined (:mod:`qsse_md.lib.fit_quality`: no
+convergence, or a standard error above the value) has every fitted number ``nan`` and
+its ``reason`` set.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from qsse_md.lib.fit_quality import NOT_DETERMINED, finite_or_none, format_fit, undetermined_reason
 from qsse_md.units import AVOGADRO_PER_MOL, ELEMENTARY_CHARGE_C, GAS_CONSTANT_KJ_PER_MOL_K
 
 KJ_PER_MOL_PER_EV = AVOGADRO_PER_MOL * ELEMENTARY_CHARGE_C / 1000.0
@@ -40,6 +44,9 @@ class ArrheniusFit:
         ``A`` in the unit of the fitted quantity (times K when ``multiply_by_T``).
     T0_K, T0_sem_K : float or None
         VTF reference temperature, K.
+    reason : str or None
+        Why the fit is not determined (every fitted number is then ``nan``); None
+        when it is.
     """
 
     law: str
@@ -53,6 +60,7 @@ class ArrheniusFit:
     prefactor_sem: float
     T0_K: object = None
     T0_sem_K: object = None
+    reason: object = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -75,19 +83,25 @@ class ArrheniusFit:
         return y / t if self.multiply_by_T else y
 
     def to_dict(self):
-        """JSON-ready record (energies in kJ/mol and eV)."""
+        """JSON-ready record (energies in kJ/mol and eV; fitted numbers null when not
+        determined, with ``reason``)."""
+        fitted = {"activation_kJ_per_mol": self.activation_kJ_per_mol,
+                  "activation_sem_kJ_per_mol": self.activation_sem_kJ_per_mol,
+                  "activation_eV": self.activation_eV, "activation_sem_eV": self.activation_sem_eV,
+                  "prefactor": self.prefactor, "prefactor_sem": self.prefactor_sem,
+                  "T0_K": self.T0_K, "T0_sem_K": self.T0_sem_K}
         return {"law": self.law, "multiply_by_T": self.multiply_by_T,
                 "temperatures_K": [float(t) for t in self.temperatures_K],
                 "values": [float(v) for v in self.values],
                 "errors": None if self.errors is None else [float(e) for e in self.errors],
-                "activation_kJ_per_mol": self.activation_kJ_per_mol,
-                "activation_sem_kJ_per_mol": self.activation_sem_kJ_per_mol,
-                "activation_eV": self.activation_eV, "activation_sem_eV": self.activation_sem_eV,
-                "prefactor": self.prefactor, "prefactor_sem": self.prefactor_sem,
-                "T0_K": self.T0_K, "T0_sem_K": self.T0_sem_K}
+                **{key: finite_or_none(value) for key, value in fitted.items()}, "reason": self.reason}
 
     def plot(self, ax=None):
-        """ln(value [* T]) against 1000/T with error bars and the fitted law; returns the Axes."""
+        """ln(value [* T]) against 1000/T with error bars and the fitted law; returns the Axes.
+
+        A fit that is not determined is not drawn; the note ``not determined: <reason>``
+        is written instead.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -96,10 +110,14 @@ class ArrheniusFit:
         y = self.values * t if self.multiply_by_T else self.values
         yerr = None if self.errors is None else (self.errors * t if self.multiply_by_T else self.errors)
         ax.errorbar(1000.0 / t, y, yerr=yerr, fmt="o", color="C0", label="data")
-        grid = np.linspace(t.min(), t.max(), 100)
-        model = self.predict(grid) * (grid if self.multiply_by_T else 1.0)
-        ax.plot(1000.0 / grid, model, color="C1",
-                label=f"{self.law}: {self.activation_kJ_per_mol:.1f} ± {self.activation_sem_kJ_per_mol:.1f} kJ/mol")
+        if self.reason is None:
+            grid = np.linspace(t.min(), t.max(), 100)
+            model = self.predict(grid) * (grid if self.multiply_by_T else 1.0)
+            energy = format_fit(self.activation_kJ_per_mol, self.activation_sem_kJ_per_mol, unit="kJ/mol", digits=3)
+            ax.plot(1000.0 / grid, model, color="C1", label=f"{self.law}: {energy}")
+        else:
+            ax.text(0.02, 0.02, f"{self.law} {NOT_DETERMINED}: {self.reason}", transform=ax.transAxes,
+                    fontsize="small", wrap=True)
         ax.set_yscale("log")
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("σ T" if self.multiply_by_T else "value")
@@ -147,8 +165,17 @@ def fit_arrhenius(temperatures_K, values, errors=None, multiply_by_T=True):
     ArrheniusFit
     """
     t, y, e = _prepare(temperatures_K, values, errors, 3)
-    target = np.log(y * t if multiply_by_T else y)
-    sigma = None if e is None else e / y
+    (log_a, ea), sem = _log_linear_fit(t, np.log(y * t if multiply_by_T else y), None if e is None else e / y)
+    reason = undetermined_reason(float(ea), float(sem[1]), name="Ea", unit="kJ/mol")
+    if reason is not None:
+        return _undetermined("arrhenius", t, y, e, multiply_by_T, reason)
+    return ArrheniusFit("arrhenius", t, y, e, multiply_by_T, float(ea), float(sem[1]), float(np.exp(log_a)),
+                        float(np.exp(log_a) * sem[0]))
+
+
+def _log_linear_fit(t, target, sigma):
+    """Weighted least squares of ``target = ln A - Ea / (R T)``: ``(ln A, Ea in kJ/mol)`` and their
+    standard errors (``sigma``: errors of ``target``, or None)."""
     x = 1.0 / t
     weights = np.ones_like(x) if sigma is None else 1.0 / sigma
     design = np.column_stack((np.ones_like(x), -x / GAS_CONSTANT_KJ_PER_MOL_K)) * weights[:, None]
@@ -156,10 +183,14 @@ def fit_arrhenius(temperatures_K, values, errors=None, multiply_by_T=True):
     residual = target * weights - design @ coefficients
     chi2 = float(residual @ residual) / (len(t) - 2)
     covariance = np.linalg.inv(design.T @ design) * (chi2 if sigma is None else max(chi2, 1.0))
-    log_a, ea = coefficients
-    sem = np.sqrt(np.diag(covariance))
-    return ArrheniusFit("arrhenius", t, y, e, multiply_by_T, float(ea), float(sem[1]), float(np.exp(log_a)),
-                        float(np.exp(log_a) * sem[0]))
+    return coefficients, np.sqrt(np.diag(covariance))
+
+
+def _undetermined(law, t, y, e, multiply_by_T, reason):
+    """An :class:`ArrheniusFit` of ``nan`` numbers that says why."""
+    nan = float("nan")
+    t0 = nan if law == "vtf" else None
+    return ArrheniusFit(law, t, y, e, multiply_by_T, nan, nan, nan, nan, t0, t0, reason)
 
 
 def fit_vtf(temperatures_K, values, errors=None, multiply_by_T=False, T0_guess_K=None):
@@ -177,28 +208,32 @@ def fit_vtf(temperatures_K, values, errors=None, multiply_by_T=False, T0_guess_K
     Returns
     -------
     ArrheniusFit
-        With ``T0_K`` and ``T0_sem_K``; ``activation_*`` is B.
+        With ``T0_K`` and ``T0_sem_K``; ``activation_*`` is B; ``reason`` when the fit
+        did not converge or B or T0 is not determined.
     """
     from scipy.optimize import curve_fit
 
     t, y, e = _prepare(temperatures_K, values, errors, 4)
     target = np.log(y * t if multiply_by_T else y)
     sigma = None if e is None else e / y
-    start = fit_arrhenius(t, y, e, multiply_by_T)
+    (log_a0, ea0), _ = _log_linear_fit(t, target, sigma)  # Arrhenius start values
     t0 = 0.75 * t.min() if T0_guess_K is None else float(T0_guess_K)
 
     def model(temperature, log_a, b, t_zero):
         return log_a - b / (GAS_CONSTANT_KJ_PER_MOL_K * (temperature - t_zero))
 
-    b0 = start.activation_kJ_per_mol * (1 - t0 / t.mean()) ** 2
+    b0 = ea0 * (1 - t0 / t.mean()) ** 2
     try:
-        params, covariance = curve_fit(model, t, target, p0=(np.log(start.prefactor), max(b0, 1e-3), t0),
+        params, covariance = curve_fit(model, t, target, p0=(log_a0, max(b0, 1e-3), t0),
                                        sigma=sigma, absolute_sigma=sigma is not None,
                                        bounds=([-np.inf, 0.0, 0.0], [np.inf, np.inf, t.min() - 1e-6]))
-    except RuntimeError as error:
-        raise ValueError(f"the VTF fit did not converge ({error}); use an Arrhenius fit or more temperatures") \
-            from error
+    except RuntimeError:
+        return _undetermined("vtf", t, y, e, multiply_by_T, undetermined_reason(float("nan"), converged=False))
     sem = np.sqrt(np.diag(covariance))
+    reason = (undetermined_reason(float(params[1]), float(sem[1]), name="B", unit="kJ/mol")
+              or undetermined_reason(float(params[2]), float(sem[2]), name="T0", unit="K"))
+    if reason is not None:
+        return _undetermined("vtf", t, y, e, multiply_by_T, reason)
     return ArrheniusFit("vtf", t, y, e, multiply_by_T, float(params[1]), float(sem[1]), float(np.exp(params[0])),
                         float(np.exp(params[0]) * sem[0]), float(params[2]), float(sem[2]))
 

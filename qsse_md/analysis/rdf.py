@@ -12,7 +12,6 @@ volume), so both give the same g(r) on the same data and settings.
 """
 
 import contextlib
-import warnings
 
 import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
@@ -60,8 +59,9 @@ class RDF(AnalysisBase):
         Standard deviation (Å) of the Gaussian used to smooth g(r) before locating
         the first-shell minimum.
     fallback_cutoff_angstrom : float, optional
-        First-shell cutoff used, with a warning, when the smoothed g(r) has no clear
-        first minimum; default ``r_max``.
+        First-shell cutoff (Å) used when g(r) has no first minimum
+        (:func:`first_shell_cutoff`); without one the cutoff and the coordination
+        number are not determined (``nan``).
 
     Attributes
     ----------
@@ -77,12 +77,15 @@ class RDF(AnalysisBase):
         Running coordination number n(r) at each bin's upper edge: mean number of
         non-excluded g2 atoms within r of a g1 atom, averaged over frames.
     results.first_shell_cutoff_angstrom : float
-        First minimum after the first peak of the smoothed g(r) (bin centre), Å. The
-        first peak is the first local maximum of the smoothed curve that exceeds
-        half its global maximum; the minimum is the first local minimum after
-        it that is followed by a rise and lies below 0.8 times the peak height.
+        First minimum after the first peak of the smoothed g(r) (bin centre), Å, by
+        :func:`first_shell_cutoff`; ``fallback_cutoff_angstrom`` (or ``nan``) when there
+        is none.
+    results.first_shell_reason : str or None
+        Why g(r) gives no first-shell cutoff (and what was used instead); None when
+        the cutoff is its first minimum.
     results.first_shell_coordination_number : float
-        n(r) at the first-shell cutoff (linear between bin edges).
+        n(r) at the first-shell cutoff (linear between bin edges); ``nan`` when the
+        cutoff is.
     results.volume_angstrom3 : float
         Mean box volume over the analysed frames, Å³.
     """
@@ -119,7 +122,7 @@ class RDF(AnalysisBase):
         self._kernel_backend = backend
         self._smoothing = float(smoothing_angstrom)
         self._stream = None
-        self._fallback_cutoff = r_max if fallback_cutoff_angstrom is None else float(fallback_cutoff_angstrom)
+        self._fallback_cutoff = fallback_cutoff_angstrom
 
     def _group_ids(self, exclude_same):
         """Per-atom group ids of g1 and g2 for the exclusion, or ``(None, None)``."""
@@ -183,12 +186,10 @@ class RDF(AnalysisBase):
         self.results.volume_angstrom3 = volume
         self.results.rdf = self.results.count / (self.n_frames * shell_volumes * n_pairs / volume)
         self.results.coordination_number = np.cumsum(self.results.count) / (self.n_frames * len(self._g1))
-        cutoff = first_minimum_after_first_peak(self.results.bins_angstrom, self.results.rdf, self._smoothing)
-        if cutoff is None:
-            cutoff = self._fallback_cutoff
-            warnings.warn(f"no clear first minimum in g(r); using the fallback first-shell cutoff {cutoff:.3g} Å",
-                          stacklevel=2)
-        self.results.first_shell_cutoff_angstrom = float(cutoff)
+        cutoff, reason = first_shell_cutoff(self.results.bins_angstrom, self.results.rdf, self._smoothing,
+                                            self._fallback_cutoff)
+        self.results.first_shell_cutoff_angstrom = cutoff
+        self.results.first_shell_reason = reason
         running = np.concatenate(([0.0], self.results.coordination_number))
         self.results.first_shell_coordination_number = float(np.interp(cutoff, self._edges, running))
 
@@ -215,7 +216,11 @@ class RDF(AnalysisBase):
         right = ax.twinx()
         right.plot(self.results.edges_angstrom[1:], self.results.coordination_number, color="C1", label="n(r)")
         right.set_ylabel("n(r)")
-        ax.axvline(self.results.first_shell_cutoff_angstrom, color="grey", linestyle="--", label="first-shell cutoff")
+        cutoff, reason = self.results.first_shell_cutoff_angstrom, self.results.first_shell_reason
+        if np.isfinite(cutoff):
+            ax.axvline(cutoff, color="grey", linestyle="--", label="first-shell cutoff")
+        if reason is not None:
+            ax.set_title(f"first-shell cutoff: {reason}", fontsize="small", wrap=True)
         ax.right_ax = right
         return ax
 
@@ -234,8 +239,16 @@ class RDF(AnalysisBase):
                              "n": self.results.coordination_number})
 
 
-def first_minimum_after_first_peak(r_angstrom, g, smoothing_angstrom=0.1, depth=0.8):
-    """Locate the first minimum after the first peak of a smoothed g(r).
+def first_shell_cutoff(r_angstrom, g, smoothing_angstrom=0.1, fallback_angstrom=None, depth=0.8):
+    """First-shell cutoff: the first minimum after the first peak of a smoothed g(r).
+
+    The one rule of the package for a first-shell cutoff (:class:`RDF`, and through it
+    :class:`~qsse_md.analysis.solvation.Solvation` and the run report). g(r) is
+    smoothed with a Gaussian and searched only where the kernel lies wholly inside the
+    range (``4 * smoothing_angstrom`` from its ends), so a cutoff is never an artefact
+    of the range end. The first peak is the first local maximum of the smoothed curve
+    above half its highest value; the cutoff is the first local minimum after it,
+    which must lie below ``depth`` times the peak and be followed by a rise.
 
     Parameters
     ----------
@@ -246,34 +259,66 @@ def first_minimum_after_first_peak(r_angstrom, g, smoothing_angstrom=0.1, depth=
     smoothing_angstrom : float
         Standard deviation (Å) of the Gaussian kernel (truncated at 4 sigma,
         renormalised at the ends of the range) applied before the search.
+    fallback_angstrom : float, optional
+        Cutoff (Å) to use when there is no such minimum; ``nan`` without one.
     depth : float
-        The minimum counts as clear only if it lies below ``depth`` times the peak.
+        The minimum counts only if it lies below ``depth`` times the peak.
 
     Returns
     -------
-    float or None
-        Position (Å) of the minimum; ``None`` when there is no clear peak (local
-        maximum above half the global maximum) followed by a local
-        minimum below ``depth`` times the peak height that is followed by a rise.
+    cutoff_angstrom : float
+        The minimum's bin centre, else ``fallback_angstrom`` (or ``nan``), Å.
+    reason : str or None
+        None when the cutoff is the minimum; else why there is none and what is used.
     """
-    smoothed = _gaussian_smooth(np.asarray(g, dtype=np.float64), smoothing_angstrom / (r_angstrom[1] - r_angstrom[0]))
-    is_peak = (smoothed[1:-1] >= smoothed[:-2]) & (smoothed[1:-1] > smoothed[2:])
-    candidates = np.flatnonzero(is_peak & (smoothed[1:-1] > 0.5 * smoothed.max())) + 1
-    if len(candidates) == 0:
-        return None
-    peak = candidates[0]
-    is_minimum = (smoothed[1:-1] <= smoothed[:-2]) & (smoothed[1:-1] < smoothed[2:])
-    after = np.flatnonzero(is_minimum[peak:]) + peak + 1
-    if len(after) == 0 or smoothed[after[0]] >= depth * smoothed[peak]:
-        return None
-    return float(r_angstrom[after[0]])
+    r_angstrom = np.asarray(r_angstrom, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    minimum, reason = _first_minimum(r_angstrom, g, smoothing_angstrom, depth)
+    if reason is None:
+        return minimum, None
+    if fallback_angstrom is None:
+        return float("nan"), f"{reason}: the first-shell cutoff is not determined"
+    return float(fallback_angstrom), f"{reason}: the default first-shell cutoff {fallback_angstrom:.3g} Å is used"
+
+
+def _first_minimum(r_angstrom, g, smoothing_angstrom, depth):
+    """``(position in Å, None)`` of the first minimum of :func:`first_shell_cutoff`, or
+    ``(None, why there is none)``."""
+    r_max = r_angstrom[-1] + 0.5 * (r_angstrom[1] - r_angstrom[0])
+    if not np.any(g > 0):
+        return None, f"no partner within {r_max:.3g} Å"
+    sigma_bins = smoothing_angstrom / (r_angstrom[1] - r_angstrom[0])
+    smoothed = _gaussian_smooth(g, sigma_bins)
+    reach = _kernel_reach(sigma_bins)
+    inside = np.zeros(len(g), dtype=bool)
+    inside[reach + 1:len(g) - reach - 1] = True  # bins whose neighbours are smoothed with whole kernels
+    rise = 1e-9 * smoothed.max()  # smaller steps are round-off of the smoothing, not structure
+    is_peak = np.zeros(len(g), dtype=bool)
+    is_peak[1:-1] = (smoothed[1:-1] >= smoothed[:-2]) & (smoothed[1:-1] > smoothed[2:] + rise)
+    peaks = np.flatnonzero(is_peak & inside & (smoothed > 0.5 * smoothed.max()))
+    if len(peaks) == 0:
+        return None, f"g(r) has no peak before {r_angstrom[len(g) - reach - 2]:.3g} Å"
+    peak = peaks[0]
+    is_minimum = np.zeros(len(g), dtype=bool)
+    is_minimum[1:-1] = (smoothed[1:-1] <= smoothed[:-2]) & (smoothed[1:-1] + rise < smoothed[2:])
+    minima = np.flatnonzero(is_minimum & inside)
+    minima = minima[minima > peak]
+    if len(minima) == 0 or smoothed[minima[0]] >= depth * smoothed[peak]:
+        return None, (f"g(r) has no minimum below {depth:g} times its first peak (at {r_angstrom[peak]:.3g} Å) "
+                      f"before {r_angstrom[len(g) - reach - 2]:.3g} Å")
+    return float(r_angstrom[minima[0]]), None
 
 
 def _gaussian_smooth(values, sigma_bins):
     """Gaussian moving average with ``sigma_bins`` in bins; no smoothing when < 1e-3."""
     if sigma_bins < 1e-3:
         return values
-    half = min(int(np.ceil(4 * sigma_bins)), (len(values) - 1) // 2)
+    half = min(_kernel_reach(sigma_bins), (len(values) - 1) // 2)
     kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma_bins) ** 2)
     weights = np.convolve(np.ones_like(values), kernel, mode="same")
     return np.convolve(values, kernel, mode="same") / weights
+
+
+def _kernel_reach(sigma_bins):
+    """Half-width (bins) of the smoothing kernel, 4 sigma rounded up (0: no smoothing)."""
+    return int(np.ceil(4 * sigma_bins - 1e-9)) if sigma_bins >= 1e-3 else 0

@@ -16,13 +16,17 @@ solvation_analysis. The normalised correlation over all such pairs is
 The residence time is the first lag at which the curve drops below 1/e (the rule of
 solvation_analysis, which reports it in frames; here it is in ps). An exponential
 ``a exp(-t / tau) + c`` is also fitted to the whole curve (as solvation_analysis fits
-``a exp(-b t) + c``) and ``tau`` is reported; inspect the curve with ``plot`` before
-trusting either number, and prefer trajectories much longer than the residence time.
+``a exp(-b t) + c``) and ``tau`` is reported only when the curve determines it (the fit
+converged, ``tau`` is no longer than the analysed time span and its standard error is
+below ``tau``; :mod:`qsse_md.lib.fit_quality`), else ``nan`` with the reason; inspect the
+curve with ``plot`` before trusting either number, and prefer trajectories much longer
+than the residence time.
 """
 
 import numpy as np
 import pandas as pd
 
+from qsse_md.lib.fit_quality import NOT_DETERMINED, format_fit
 from qsse_md.lib.survival import contact_autocorrelation, continuous_survival, fill_gaps, first_crossing, fit_exponential
 
 METHODS = ("autocorrelation", "survival")
@@ -39,10 +43,13 @@ class ResidenceResult:
         Normalised correlation per species (1 at lag 0; ``nan`` without contacts).
     times_ps : dict of str to float
         First lag where the curve falls below 1/e, ps (``nan`` if it never does).
-    fit_times_ps : dict of str to float
-        ``tau`` of the fitted ``a exp(-t / tau) + c``, ps (``nan`` if the fit fails).
+    fit_times_ps, fit_time_sems_ps : dict of str to float
+        ``tau`` of the fitted ``a exp(-t / tau) + c`` and its standard error, ps
+        (``nan`` when not determined).
+    fit_reasons : dict of str to str or None
+        Why ``tau`` is not determined, None where it is.
     fit_parameters : dict of str to tuple of float
-        ``(a, tau_ps, c)`` per species.
+        ``(a, tau_ps, c)`` per species (``nan`` when not determined).
     method : str
     intermittency : int
         Longest closed gap, frames.
@@ -54,9 +61,11 @@ class ResidenceResult:
         self.method = method
         self.intermittency = intermittency
         self.times_ps = {name: first_crossing(lags_ps, curve) for name, curve in curves.items()}
-        self.fit_parameters, self.fit_times_ps = {}, {}
-        for name, curve in curves.items():
-            self.fit_times_ps[name], self.fit_parameters[name] = fit_exponential(lags_ps, curve)
+        fits = {name: fit_exponential(lags_ps, curve, unit="ps") for name, curve in curves.items()}
+        self.fit_times_ps = {name: fit.tau for name, fit in fits.items()}
+        self.fit_time_sems_ps = {name: fit.tau_sem for name, fit in fits.items()}
+        self.fit_parameters = {name: fit.parameters for name, fit in fits.items()}
+        self.fit_reasons = {name: fit.reason for name, fit in fits.items()}
 
     def to_dataframe(self):
         """Curves as a table.
@@ -74,6 +83,9 @@ class ResidenceResult:
     def plot(self, ax=None):
         """Plot each species' curve, its exponential fit (dashed) and the 1/e line.
 
+        A species whose decay time is not determined gets no fitted line; its legend
+        entry says ``not determined: <reason>``.
+
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
@@ -87,10 +99,13 @@ class ResidenceResult:
         if ax is None:
             _, ax = plt.subplots()
         for k, (name, curve) in enumerate(self.curves.items()):
-            ax.plot(self.lags_ps, curve, color=f"C{k}", label=name)
+            reason = self.fit_reasons[name]
+            ax.plot(self.lags_ps, curve, color=f"C{k}",
+                    label=name if reason is None else f"{name}: tau {NOT_DETERMINED}: {reason}")
             a, tau, c = self.fit_parameters[name]
-            if np.isfinite(tau):
-                ax.plot(self.lags_ps, a * np.exp(-self.lags_ps / tau) + c, color=f"C{k}", linestyle="--")
+            if reason is None:
+                ax.plot(self.lags_ps, a * np.exp(-self.lags_ps / tau) + c, color=f"C{k}", linestyle="--",
+                        label=f"{name} fit: tau {format_fit(tau, self.fit_time_sems_ps[name], unit='ps')}")
         ax.axhline(np.exp(-1.0), color="grey", linestyle=":", label="1/e")
         ax.set_xlabel("lag (ps)")
         ax.set_ylabel("contact correlation" if self.method == "autocorrelation" else "survival probability")

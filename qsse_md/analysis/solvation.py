@@ -15,6 +15,7 @@ in them, as "networked"); the empty shell appears in the composition table; time
 are in ps, not frames.
 """
 
+import logging
 import warnings
 
 import numpy as np
@@ -32,6 +33,10 @@ from qsse_md.lib.distances import BACKENDS, IndexedSearch, box_widths, capped_pa
 
 MOLECULE_MODES = ("fragment", "residue")
 COUNTINGS = ("species", "group", "molecule")
+#: shell radius (Å) of a species whose g(r) has no first minimum (no partner in a first shell)
+DEFAULT_CUTOFF_ANGSTROM = 3.0
+
+log = logging.getLogger(__name__)
 
 
 class Solvation(SolvationPlots, AnalysisBase):
@@ -49,8 +54,10 @@ class Solvation(SolvationPlots, AnalysisBase):
     cutoffs_angstrom : float or dict of str to float, optional
         Shell radius per species, Å (one number for all). Species without a value
         get the first minimum of the solute-partner g(r)
-        (:class:`qsse_md.analysis.rdf.RDF`, range up to 8 Å) computed on the same
-        frames before the pass; ``results.cutoffs_angstrom`` records what was used.
+        (:func:`qsse_md.analysis.rdf.first_shell_cutoff`, range up to 8 Å) computed on
+        the same frames; when g(r) has none, :data:`DEFAULT_CUTOFF_ANGSTROM` with a log
+        note. ``results.cutoffs_angstrom`` records what was used and
+        ``results.cutoff_reasons`` why a default was used.
     groups : dict of str to AtomGroup, optional
         Coordinating-group label -> subset of the partner atoms (e.g. "polymer C=O",
         "ether O"); groups must not overlap. Counted per atom.
@@ -70,6 +77,9 @@ class Solvation(SolvationPlots, AnalysisBase):
     ----------
     results.cutoffs_angstrom : dict of str to float
         Cutoff per species, Å.
+    results.cutoff_reasons : dict of str to str or None
+        Per species: why its g(r) gave no first-shell cutoff (the default was used);
+        None for cutoffs given or found at the g(r) minimum.
     results.table : pandas.DataFrame
         One row per solute-partner atom contact: ``frame``, ``time_ps``, ``solute_ix``
         (atom index), ``species``, ``group`` (NaN when the atom is in no group),
@@ -111,7 +121,10 @@ class Solvation(SolvationPlots, AnalysisBase):
         Default residence analysis (autocorrelation, no intermittency); other options
         through :meth:`residence`.
     results.residence_times_ps, results.residence_fit_times_ps : dict of str to float
-        1/e crossing and fitted exponential decay time per species, ps.
+        1/e crossing and fitted exponential decay time per species, ps (``nan`` when
+        not determined).
+    results.residence_fit_reasons : dict of str to str or None
+        Why a fitted decay time is not determined, None where it is.
     results.n_solutes : int
     results.times_ps : numpy.ndarray, shape (n_frames,)
         Time of each analysed frame, ps.
@@ -144,6 +157,7 @@ class Solvation(SolvationPlots, AnalysisBase):
         self._labels = list(partners)
         self._anions = list(anions)
         self._cutoffs = self._normalise_cutoffs(cutoffs_angstrom)
+        self._cutoff_reasons = {name: None for name in self._labels}
         self._backend, self._n_blocks = backend, n_blocks
         self._all_partners = sum((partners[name] for name in self._labels[1:]), partners[self._labels[0]])
         self._species_code = np.repeat(np.arange(len(self._labels)), [len(partners[n]) for n in self._labels])
@@ -297,13 +311,17 @@ class Solvation(SolvationPlots, AnalysisBase):
         nbins = int(round(r_max / 0.05))
         for name in self._rdf_species:
             rdf = RDF(self._solute, self._partners[name], nbins=nbins, range_angstrom=(0, r_max),
-                      exclude_same="residue", backend=self._backend, fallback_cutoff_angstrom=3.0)
+                      exclude_same="residue", backend=self._backend,
+                      fallback_cutoff_angstrom=DEFAULT_CUTOFF_ANGSTROM)
             rdf._prepare()
             rdf.results.count = counts[self._labels.index(name)].astype(np.float64)
             rdf.results.volume_sum_angstrom3 = self._volume_sum
             rdf.n_frames = self.n_frames
             rdf._conclude()
             self._cutoffs[name] = rdf.results.first_shell_cutoff_angstrom
+            self._cutoff_reasons[name] = rdf.results.first_shell_reason
+            if rdf.results.first_shell_reason is not None:
+                log.info("shell of %s: %s", name, rdf.results.first_shell_reason)
 
     @staticmethod
     def _stack(chunks):
@@ -373,6 +391,7 @@ class Solvation(SolvationPlots, AnalysisBase):
         r.n_solutes = n_solutes
         r.times_ps = np.asarray(self.times, dtype=np.float64)
         r.cutoffs_angstrom = dict(self._cutoffs)
+        r.cutoff_reasons = dict(self._cutoff_reasons)
         r.coordination = pd.concat(summaries, ignore_index=True)
         for counting, attribute in zip(COUNTINGS, ("coordination_numbers", "group_coordination_numbers",
                                                    "molecule_coordination_numbers")):
@@ -387,6 +406,7 @@ class Solvation(SolvationPlots, AnalysisBase):
         self._conclude_ion_pairing(frame, solute, species, molix)
         r.residence = self.residence()
         r.residence_times_ps, r.residence_fit_times_ps = r.residence.times_ps, r.residence.fit_times_ps
+        r.residence_fit_reasons = r.residence.fit_reasons
         r.table = pd.DataFrame({
             "frame": self.frames[frame], "time_ps": r.times_ps[frame], "solute_ix": self._solute.ix[solute],
             "species": pd.Categorical.from_codes(species, self._labels),

@@ -26,12 +26,17 @@ coefficient is refitted in each block over the same lag window, and the reported
 standard error is the standard deviation of the block values over sqrt(n_blocks)
 (block averaging, Flyvbjerg & Petersen 1989). The fit window therefore ends at most
 half a block long (``T // n_blocks // 2`` frames). Central values use the full trajectory.
+A D, σ or σ_NE whose standard error exceeds it is not determined
+(:mod:`qsse_md.lib.fit_quality`): None, with the reason (``reason``, ``sigma_reason``,
+``sigma_NE_reason``); quantities divided by an undetermined σ or σ_NE (Haven ratio,
+uncorrelatedness, transference numbers) are None too.
 """
 
 import numpy as np
 
 from qsse_md.analysis._green_kubo import green_kubo
 from qsse_md.analysis._msd_fit import NoDiffusiveRegime, block_sem, diffusive_window, linear_slope, loglog_slope
+from qsse_md.lib.fit_quality import undetermined_reason
 from qsse_md.lib.correlation import cross_msd, mean_msd, windowed_cross_msd, windowed_mean_msd
 from qsse_md.units import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C, M2_PER_ANGSTROM2, S_PER_PS
 
@@ -98,7 +103,7 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
            "conductivity": None, "green_kubo": None, "n_frames": n_frames, "dt_ps": dt_ps,
            "n_blocks": n_blocks, "max_fit_lag_ps": max_end * dt_ps}
     windows = {}
-    block_d = {}
+    fitted_d, block_d = {}, {}
     members_of = {}
     for k, name in enumerate(names):
         members = members_of[k] = centres[:, species_index == k]
@@ -129,9 +134,13 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
             block_sem([linear_slope(lags, b[start:end + 1, c]) / 2.0 * D_UNIT for b in blocks_xyz]) for c in range(3)]
         record["fit_window_ps"] = [float(lags[0]), float(lags[-1])]
         record["loglog_slope"] = slope
+        fitted_d[name] = record["D_1e-10_m2_per_s"]
+        reason = undetermined_reason(fitted_d[name], record["sem_1e-10_m2_per_s"], name="D", unit="1e-10 m2/s")
+        if reason is not None:
+            record.update({key: None for key in record if key not in ("n_centres", "reason")}, reason=reason)
     if temperature_K is not None:
         out["conductivity"] = _conductivity(species_index, names, charges_e, lags_ps, volume_angstrom3,
-                                            temperature_K, out["diffusion"], windows, block_d, n_blocks, backend,
+                                            temperature_K, fitted_d, windows, block_d, n_blocks, backend,
                                             out["msd_angstrom2"], members_of)
         if velocities is not None:
             ends = [window[1] for window in windows.values()]
@@ -141,13 +150,14 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
     return out
 
 
-def _conductivity(species_index, names, charges_e, lags_ps, volume, temperature_K, diffusion, windows,
+def _conductivity(species_index, names, charges_e, lags_ps, volume, temperature_K, fitted_d, windows,
                   block_d, n_blocks, backend, species_msd, members_of):
     charged = [k for k, name in enumerate(names) if charges_e[k] != 0.0]
     prefactor = conductivity_prefactor(volume, temperature_K)
     result = {"temperature_K": float(temperature_K), "volume_angstrom3": float(volume), "reason": None,
               "sigma_NE_S_per_cm": None, "sigma_NE_sem_S_per_cm": None, "sigma_S_per_cm": None,
-              "sigma_sem_S_per_cm": None, "haven_ratio": None, "haven_ratio_sem": None,
+              "sigma_sem_S_per_cm": None, "sigma_reason": None, "sigma_NE_reason": None,
+              "haven_ratio": None, "haven_ratio_sem": None,
               "uncorrelatedness": None, "uncorrelatedness_sem": None, "onsager_S_per_cm": {},
               "transference": {}, "t_plus": None, "t_plus_sem": None, "fit_window_ps": None,
               "collective_msd_e2_angstrom2": None}
@@ -182,7 +192,7 @@ def _conductivity(species_index, names, charges_e, lags_ps, volume, temperature_
         return sum((1 if i == j else 2) * z[i] * z[j] * values[i, j] for i, j in pairs)
 
     sigma, sigma_blocks = sigma_of(total), sigma_of(blocks)
-    ne = prefactor * sum(counts[k] * z[k] ** 2 * diffusion[names[k]]["D_1e-10_m2_per_s"] / D_UNIT for k in charged)
+    ne = prefactor * sum(counts[k] * z[k] ** 2 * fitted_d[names[k]] / D_UNIT for k in charged)
     ne_blocks = prefactor * sum(counts[k] * z[k] ** 2 * block_d[names[k]] / D_UNIT for k in charged)
     result.update(sigma_S_per_cm=float(sigma), sigma_sem_S_per_cm=block_sem(sigma_blocks),
                   sigma_NE_S_per_cm=float(ne), sigma_NE_sem_S_per_cm=block_sem(ne_blocks),
@@ -207,7 +217,22 @@ def _conductivity(species_index, names, charges_e, lags_ps, volume, temperature_
         if z[i] > 0:
             t_plus, t_plus_blocks = t_plus + value, t_plus_blocks + value_blocks
     result["t_plus"], result["t_plus_sem"] = float(t_plus), block_sem(np.atleast_1d(t_plus_blocks))
+    _drop_undetermined(result)
     return result
+
+
+def _drop_undetermined(result):
+    """Set σ and σ_NE that are not determined, and the ratios built on them, to None (in place)."""
+    for key in ("sigma", "sigma_NE"):
+        reason = undetermined_reason(result[f"{key}_S_per_cm"], result[f"{key}_sem_S_per_cm"], name=key,
+                                     unit="S/cm")
+        if reason is not None:
+            result.update({f"{key}_S_per_cm": None, f"{key}_sem_S_per_cm": None, f"{key}_reason": reason,
+                           "haven_ratio": None, "haven_ratio_sem": None, "uncorrelatedness": None,
+                           "uncorrelatedness_sem": None})
+    if result["sigma_reason"] is not None:
+        result.update(t_plus=None, t_plus_sem=None,
+                      transference={name: {"t": None, "sem": None} for name in result["transference"]})
 
 
 __all__ = ["D_UNIT", "compute_transport", "conductivity_prefactor", "loglog_slope"]

@@ -7,9 +7,15 @@ import math
 
 import numpy as np
 
+from qsse_md.lib.fit_quality import NOT_DETERMINED
+
 
 def plot_msd(results, ax=None):
-    """Log-log MSD (Å^2) against lag (ps) per species, fit windows shaded; returns the Axes."""
+    """Log-log MSD (Å^2) against lag (ps) per species, fit windows shaded; returns the Axes.
+
+    A species without a coefficient has no fitted line; its legend entry gives the reason
+    (``D not determined: <reason>``).
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -17,8 +23,10 @@ def plot_msd(results, ax=None):
     lags = results.lag_ps
     for k, name in enumerate(results.msd_angstrom2):
         curve = results.msd_angstrom2[name]
-        ax.loglog(lags[1:], curve[1:], color=f"C{k}", label=name)
-        window = results.diffusion[name]["fit_window_ps"]
+        record = results.diffusion[name]
+        label = name if record["D_1e-10_m2_per_s"] is not None else f"{name}: D {NOT_DETERMINED}: {record['reason']}"
+        ax.loglog(lags[1:], curve[1:], color=f"C{k}", label=label)
+        window = record["fit_window_ps"]
         if window is not None:
             ax.axvspan(window[0], window[1], color=f"C{k}", alpha=0.12)
             d = results.diffusion[name]["D_1e-10_m2_per_s"]
@@ -34,7 +42,8 @@ def plot_conductivity(results, ax=None):
     """Collective charge MSD <|Δ Σ q r|^2> (e^2 Å^2) against lag, fit window shaded.
 
     When Green–Kubo results exist the running conductivity integral (S/cm) is drawn
-    on a twin axis (``ax.right_ax``). Returns the Axes.
+    on a twin axis (``ax.right_ax``). A σ that is not determined is noted on the plot
+    (``σ not determined: <reason>``). Returns the Axes.
     """
     import matplotlib.pyplot as plt
 
@@ -51,6 +60,10 @@ def plot_conductivity(results, ax=None):
     ax.set_xlabel("lag time (ps)")
     ax.set_ylabel(r"$\langle|\Delta \sum q r|^2\rangle$ (e$^2$ Å$^2$)")
     gk = results.green_kubo
+    notes = [f"σ {NOT_DETERMINED}: {conductivity['sigma_reason']}" if conductivity["sigma_reason"] else None,
+             f"Green–Kubo σ {NOT_DETERMINED}: {gk['sigma_reason']}" if gk is not None and gk["sigma_reason"] else None]
+    for row, note in enumerate(note for note in notes if note):
+        ax.text(0.02, 0.95 - 0.07 * row, note, transform=ax.transAxes, fontsize="small", va="top", wrap=True)
     if gk is not None:
         right = ax.twinx()
         right.plot(gk["lag_ps"], gk["running_sigma_S_per_cm"], color="C1", label="Green–Kubo running integral")

@@ -60,7 +60,9 @@ def _arrhenius(args) -> None:
         check_writable_dir(Path(args.out).parent)
     result = fit_transport_series(args.directories, law=args.law)
     for quantity, fit in result["fits"].items():
-        if "arrhenius" in fit:
+        if "arrhenius" in fit and fit["arrhenius"]["reason"] is not None:
+            print(f"  {quantity:28s} Ea not determined: {fit['arrhenius']['reason']}")
+        elif "arrhenius" in fit:
             a = fit["arrhenius"]
             print(f"  {quantity:28s} Ea = {a['activation_kJ_per_mol']:.2f} ± {a['activation_sem_kJ_per_mol']:.2f} "
                   f"kJ/mol ({a['activation_eV']:.4f} ± {a['activation_sem_eV']:.4f} eV)")

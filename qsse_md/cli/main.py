@@ -89,7 +89,8 @@ def _demo(args) -> None:
     print(f"ran {md['simulated_ps']:.0f} ps at {speed} ns/day (wall clock); density {density['mean']:.3f} g/cm3 "
           f"({density['stage']})")
     for label, shell in summary["li_first_shell"].items():
-        print(f"  Li-{label:8s} first shell <= {shell['first_shell_cutoff_angstrom']:.2f} Å: "
+        default = "" if shell["cutoff_reason"] is None else " (default: no g(r) minimum)"
+        print(f"  Li-{label:8s} first shell <= {shell['first_shell_cutoff_angstrom']:.2f} Å{default}: "
               f"{shell['coordination_number']:.2f}")
     print(f"report: {out / 'report.md'}; summary: {out / 'summary.json'}; plots: {out / 'plots'}/")
 

@@ -18,7 +18,12 @@ frames between two contacts are counted as contacts (as MDAnalysis'
 ``SurvivalProbability(intermittency=N)``).
 """
 
+import warnings
+from typing import NamedTuple
+
 import numpy as np
+
+from qsse_md.lib.fit_quality import undetermined_reason
 
 
 def _as_history(contacts):
@@ -138,8 +143,32 @@ def first_crossing(lags, curve, level=np.exp(-1.0)):
     return float(lags[below[0]]) if len(below) else float("nan")
 
 
-def fit_exponential(lags, curve):
+class ExponentialFit(NamedTuple):
+    """Result of :func:`fit_exponential`; every number is ``nan`` when ``reason`` is set.
+
+    Attributes
+    ----------
+    tau, tau_sem : float
+        Decay time and its standard error, unit of the lags.
+    parameters : tuple of float
+        ``(a, tau, c)`` of ``a exp(-t / tau) + c``.
+    reason : str or None
+        Why ``tau`` is not determined (:func:`qsse_md.lib.fit_quality.undetermined_reason`
+        with the lag span as bounds), None when it is.
+    """
+
+    tau: float
+    tau_sem: float
+    parameters: tuple
+    reason: str | None
+
+
+def fit_exponential(lags, curve, unit=""):
     """Least-squares fit of ``a exp(-t / tau) + c`` to a correlation curve.
+
+    ``tau`` is reported only when determined: the fit converged, ``tau`` lies within the
+    span of the finite lags and its standard error (from the fit covariance) is below
+    ``tau`` and that span (:mod:`qsse_md.lib.fit_quality`).
 
     Parameters
     ----------
@@ -147,21 +176,20 @@ def fit_exponential(lags, curve):
         Lag times (e.g. ps).
     curve : numpy.ndarray, shape (n,)
         Normalised correlation function.
+    unit : str
+        Unit of ``lags``, for the reason text.
 
     Returns
     -------
-    tau : float
-        Decay time in the unit of ``lags``; ``nan`` if the fit fails.
-    parameters : tuple of float
-        ``(a, tau, c)``; ``nan`` entries if the fit fails.
+    ExponentialFit
     """
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     lags = np.asarray(lags, dtype=np.float64)
     curve = np.asarray(curve, dtype=np.float64)
     keep = np.isfinite(curve)
     if keep.sum() < 4:
-        return float("nan"), (float("nan"),) * 3
+        return _undetermined(f"only {int(keep.sum())} finite point(s) of the curve; the fit needs 4")
     guess = first_crossing(lags, curve)
     guess = guess if np.isfinite(guess) and guess > 0 else max(lags[keep][-1], 1e-12) / 2
 
@@ -171,9 +199,18 @@ def fit_exponential(lags, curve):
             return a * np.exp(-t / tau) + c
 
     try:
-        parameters, _ = curve_fit(model, lags[keep], curve[keep], p0=(1.0, guess, 0.01), maxfev=10000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)  # an inestimable covariance is judged below
+            parameters, covariance = curve_fit(model, lags[keep], curve[keep], p0=(1.0, guess, 0.01), maxfev=10000)
     except (RuntimeError, ValueError):
-        return float("nan"), (float("nan"),) * 3
-    if not parameters[1] > 0:
-        return float("nan"), tuple(float(p) for p in parameters)
-    return float(parameters[1]), tuple(float(p) for p in parameters)
+        return _undetermined(undetermined_reason(float("nan"), converged=False))
+    tau, tau_sem = float(parameters[1]), float(np.sqrt(abs(covariance[1, 1])))
+    reason = undetermined_reason(tau, tau_sem, bounds=(0.0, float(lags[keep][-1] - lags[keep][0])), name="tau",
+                                 unit=unit)
+    if reason is not None:
+        return _undetermined(reason)
+    return ExponentialFit(tau, tau_sem, tuple(float(p) for p in parameters), None)
+
+
+def _undetermined(reason):
+    return ExponentialFit(float("nan"), float("nan"), (float("nan"),) * 3, reason)

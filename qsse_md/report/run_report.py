@@ -2,7 +2,10 @@
 
 What a run shows at once: density and temperature over the whole protocol (from the
 stage state logs) and the Li+ first shell in the last stage (Li-O and Li-F RDFs with
-running coordination numbers, first-shell cutoffs at the first minimum of g(r)).
+running coordination numbers, first-shell cutoffs at the first minimum of g(r) by the
+rule and default of the solvation analysis,
+:func:`qsse_md.analysis.rdf.first_shell_cutoff` and
+:data:`qsse_md.analysis.solvation.DEFAULT_CUTOFF_ANGSTROM`).
 """
 
 from __future__ import annotations
@@ -91,8 +94,14 @@ def li_partner_selections(universe) -> dict[str, str]:
 
 
 def li_first_shell(universe) -> dict:
-    """RDF analyzers of Li+ against each partner type, run over the whole trajectory."""
+    """RDF analyzers of Li+ against each partner type, run over the whole trajectory.
+
+    Their first-shell cutoffs follow the solvation analysis: the first minimum of g(r),
+    else :data:`~qsse_md.analysis.solvation.DEFAULT_CUTOFF_ANGSTROM` with the reason in
+    ``results.first_shell_reason``.
+    """
     from qsse_md.analysis.rdf import RDF
+    from qsse_md.analysis.solvation import DEFAULT_CUTOFF_ANGSTROM
 
     lithium = universe.select_atoms(f"resname {CATION_RESNAME}")
     if len(lithium) == 0:
@@ -100,7 +109,8 @@ def li_first_shell(universe) -> dict:
     rdfs = {}
     for label, selection in li_partner_selections(universe).items():
         rdfs[label] = RDF(lithium, universe.select_atoms(selection), nbins=RDF_BINS,
-                          range_angstrom=RDF_RANGE_ANGSTROM, exclude_same=None).run()
+                          range_angstrom=RDF_RANGE_ANGSTROM, exclude_same=None,
+                          fallback_cutoff_angstrom=DEFAULT_CUTOFF_ANGSTROM).run()
     return rdfs
 
 
@@ -117,6 +127,7 @@ def _shell_summary(shells, top: int = 5) -> dict:
     coordination = results.coordination
     return {
         "cutoffs_angstrom": {k: float(v) for k, v in results.cutoffs_angstrom.items()},
+        "cutoff_reasons": dict(results.cutoff_reasons),
         "coordination_numbers": {
             f"{row.counting}:{row.label}": {"mean": float(row.mean), "sem": float(row.sem)}
             for row in coordination.itertuples()},
@@ -190,8 +201,10 @@ def _summary(build, logs, rdfs, universe, trajectory, run_dir, sessions) -> dict
     for label, rdf in rdfs.items():
         shells[label] = {
             "first_shell_cutoff_angstrom": float(rdf.results.first_shell_cutoff_angstrom),
+            "cutoff_reason": rdf.results.first_shell_reason,
             "coordination_number": float(rdf.results.first_shell_coordination_number),
-            "first_peak_r_angstrom": float(rdf.results.bins_angstrom[np.argmax(rdf.results.rdf)]),
+            "first_peak_r_angstrom": (float(rdf.results.bins_angstrom[np.argmax(rdf.results.rdf)])
+                                      if np.max(rdf.results.rdf) > 0 else None),
             "first_peak_g": float(np.max(rdf.results.rdf)),
         }
     simulated_ps = float(logs["run_time_ps"].iloc[-1])
@@ -231,9 +244,13 @@ def _markdown(summary: dict) -> str:
               "![density](plots/density.png)", "", "## Li+ first shell", "",
               "| partner | g(r) peak (Å) | cutoff (Å) | coordination number |", "|---|---|---|---|"]
     for label, shell in summary["li_first_shell"].items():
-        lines.append(f"| {label} | {shell['first_peak_r_angstrom']:.2f} | "
-                     f"{shell['first_shell_cutoff_angstrom']:.2f} | "
+        peak = "-" if shell["first_peak_r_angstrom"] is None else f"{shell['first_peak_r_angstrom']:.2f}"
+        default = "" if shell["cutoff_reason"] is None else " (default)"
+        lines.append(f"| {label} | {peak} | {shell['first_shell_cutoff_angstrom']:.2f}{default} | "
                      f"{shell['coordination_number']:.2f} |")
+    for label, shell in summary["li_first_shell"].items():
+        if shell["cutoff_reason"] is not None:
+            lines += ["", f"Li-{label}: {shell['cutoff_reason']}."]
     lines += ["", f"From {summary['analysis']['frames']} frames of "
               f"`{summary['analysis']['trajectory']}`.", "", "![Li RDF](plots/li_rdf.png)", "",
               "### Shell compositions", "", "| shell | fraction of Li+ x frames |", "|---|---|"]

@@ -3,7 +3,9 @@
 :func:`analyze_solvation` writes ``DIR/solvation.json`` (coordination numbers per species,
 per coordinating group and per molecule with block standard errors, shell compositions,
 ion pairing, cluster sizes, residence times, polymer-solvent affinity, cutoffs, frames,
-units), CSV tables, PNG plots and, with ``clusters=N``, DFT inputs of representative
+units; a fitted residence time that is not determined is null, with its reason in
+``residence_fit_reasons``, and a cutoff that g(r) did not give has its reason in
+``cutoff_reasons``), CSV tables, PNG plots and, with ``clusters=N``, DFT inputs of representative
 clusters. The folder appears complete or not at all. ``qsse-md analyze solvation`` is its
 command.
 """
@@ -99,6 +101,7 @@ def _record(solvation, guess, donors, affinity, topology, trajectory, frames) ->
                     for name, s in guess.species.items()},
         "groups": {label: len(atoms) for label, atoms in donors.groups.items()},
         "cutoffs_angstrom": r.cutoffs_angstrom,
+        "cutoff_reasons": r.cutoff_reasons,
         "coordination": coordination,
         "shell_compositions": r.compositions.to_dict("records"),
         "group_compositions": None if r.group_compositions is None else r.group_compositions.to_dict("records"),
@@ -107,6 +110,8 @@ def _record(solvation, guess, donors, affinity, topology, trajectory, frames) ->
         "cluster_sizes": None if r.cluster_sizes is None else r.cluster_sizes.to_dict("records"),
         "residence_times_ps": r.residence_times_ps,
         "residence_fit_times_ps": r.residence_fit_times_ps,
+        "residence_fit_sems_ps": r.residence.fit_time_sems_ps,
+        "residence_fit_reasons": r.residence_fit_reasons,
         "polymer_solvent_affinity": None if affinity is None else {
             "cutoff_angstrom": affinity.results.cutoff_angstrom, "n_molecules": affinity.results.n_molecules,
             "n_repeat_units": affinity.results.n_repeat_units, "by_species": affinity.results.mean},

@@ -9,7 +9,7 @@ import pytest
 from MDAnalysis.analysis.rdf import InterRDF
 from MDAnalysis.coordinates.memory import MemoryReader
 
-from qsse_md.analysis.rdf import RDF, first_minimum_after_first_peak
+from qsse_md.analysis.rdf import RDF, first_shell_cutoff
 from qsse_md.lib.distances import capped_pairs
 
 
@@ -83,17 +83,56 @@ def test_first_shell_cutoff_on_constructed_rdf():
     r = np.linspace(0.025, 9.975, 200)
     g = 1.0 + 4.0 * np.exp(-((r - 2.0) / 0.2) ** 2) - 0.8 * np.exp(-((r - 3.0) / 0.3) ** 2)
     g[r < 1.5] = 0.0
-    minimum = first_minimum_after_first_peak(r, g, smoothing_angstrom=0.1)
-    assert minimum == pytest.approx(r[np.argmin(np.where(r > 2.0, g, np.inf))], abs=0.1)
-    assert first_minimum_after_first_peak(r, np.ones_like(r)) is None
+    cutoff, reason = first_shell_cutoff(r, g, smoothing_angstrom=0.1)
+    assert reason is None
+    assert cutoff == pytest.approx(r[np.argmin(np.where(r > 2.0, g, np.inf))], abs=0.1)
 
 
-def test_fallback_cutoff_warns():
+def _rising_rdf(r):
+    """g(r) of a partner kept out of the first shell: 0, a slow rise, a dip only near the range end
+    (the old search gave a "first shell" of 7.73 Å on this 0-8 Å range)."""
+    g = np.clip((r - 3.0) / 3.0, 0.0, None)
+    g[(r > 7.6) & (r < 7.9)] -= 0.6
+    return g
+
+
+@pytest.mark.parametrize("g_of_r, message", [
+    (lambda r: np.zeros_like(r), "no partner within 8 Å"),
+    (lambda r: np.ones_like(r), "no peak before 7.52 Å"),
+    (_rising_rdf, "no minimum below 0.8 times its first peak (at 7.42 Å) before 7.52 Å"),
+    (lambda r: 3.0 * np.exp(-((r - 2.0) / 0.5) ** 2), "no minimum below 0.8"),  # lowest at the range end
+])
+def test_no_first_minimum_is_not_determined_never_the_range_end(g_of_r, message):
+    r = np.linspace(0.025, 7.975, 160)
+    g = g_of_r(r)
+    cutoff, reason = first_shell_cutoff(r, g, smoothing_angstrom=0.1)
+    assert np.isnan(cutoff)
+    assert message in reason and reason.endswith("the first-shell cutoff is not determined")
+    cutoff, reason = first_shell_cutoff(r, g, smoothing_angstrom=0.1, fallback_angstrom=3.0)
+    assert cutoff == 3.0 and reason.endswith("the default first-shell cutoff 3 Å is used")
+
+
+def test_a_dip_at_the_range_end_is_no_minimum():
+    r = np.linspace(0.025, 7.975, 160)
+    g = 1.0 + 3.0 * np.exp(-((r - 2.0) / 0.2) ** 2)
+    g[(r > 7.6) & (r < 7.9)] = 0.1  # a dip, smoothed only by half a kernel, 0.4 Å from the end
+    cutoff, reason = first_shell_cutoff(r, g, smoothing_angstrom=0.1)
+    assert np.isnan(cutoff) and "before 7.52 Å" in reason
+
+
+def test_no_first_minimum_gives_a_reason_and_no_warning(caplog):
     universe = _random_universe(n_frames=10, n_residues=200, atoms_per_residue=1, npt=False)
-    with pytest.warns(UserWarning, match="no clear first minimum"):
-        rdf = RDF(universe.atoms, universe.atoms, range_angstrom=(2.0, 8.0), smoothing_angstrom=1.0,
-                  fallback_cutoff_angstrom=3.0).run()
-    assert rdf.results.first_shell_cutoff_angstrom == 3.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rdf = RDF(universe.atoms, universe.atoms, range_angstrom=(2.0, 8.0), smoothing_angstrom=1.0).run()
+        fallback = RDF(universe.atoms, universe.atoms, range_angstrom=(2.0, 8.0), smoothing_angstrom=1.0,
+                       fallback_cutoff_angstrom=3.0).run()
+    assert np.isnan(rdf.results.first_shell_cutoff_angstrom)
+    assert np.isnan(rdf.results.first_shell_coordination_number)
+    assert rdf.results.first_shell_reason.endswith("not determined")
+    assert fallback.results.first_shell_cutoff_angstrom == 3.0
+    assert fallback.results.first_shell_coordination_number == pytest.approx(
+        np.interp(3.0, fallback.results.edges_angstrom, np.r_[0.0, fallback.results.coordination_number]))
     assert list(rdf.to_dataframe().columns) == ["r_angstrom", "g", "n"]
 
 

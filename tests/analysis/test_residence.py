@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 
+from qsse_md.analysis.residence import ResidenceResult
 from qsse_md.analysis.solvation import Solvation
 from qsse_md.lib.statistics import block_average, blocking_analysis
 from qsse_md.lib.survival import contact_autocorrelation, continuous_survival, fill_gaps, fit_exponential
@@ -49,11 +50,51 @@ def test_geometric_lifetimes_give_the_known_decay_time():
         state = state ^ flip
     tau = -1.0 / np.log(1 - p_leave)  # frames
     lags = np.arange(n_frames) * 0.5  # ps
-    fitted, _ = fit_exponential(lags[:60], continuous_survival(history)[:60])
-    assert fitted == pytest.approx(0.5 * tau, rel=0.05)
+    fit = fit_exponential(lags[:60], continuous_survival(history)[:60])
+    assert fit.reason is None and fit.tau == pytest.approx(0.5 * tau, rel=0.05)
     # intermittent correlation of a symmetric telegraph process: (1 + (1 - 2p)^k) / 2
     expected = 0.5 * (1 + (1 - 2 * p_leave) ** np.arange(30))
     np.testing.assert_allclose(contact_autocorrelation(history)[:30], expected, atol=0.02)
+
+
+def test_exponential_decay_inside_the_span_gives_its_time_within_1_percent():
+    lags = np.arange(81) * 0.5  # 40 ps
+    fit = fit_exponential(lags, np.exp(-lags / 5.0), unit="ps")
+    assert fit.reason is None
+    assert fit.tau == pytest.approx(5.0, rel=0.01) and fit.parameters[1] == fit.tau
+    assert 0 <= fit.tau_sem < 0.01 * fit.tau
+
+
+@pytest.mark.parametrize("tau_ps", [60.0, 500.0, 535759.0])
+def test_decay_time_longer_than_the_span_is_not_determined(tau_ps):
+    lags = np.arange(81) * 0.5  # 40 ps
+    fit = fit_exponential(lags, np.exp(-lags / tau_ps), unit="ps")
+    assert np.isnan(fit.tau) and np.isnan(fit.tau_sem) and np.all(np.isnan(fit.parameters))
+    assert fit.reason.startswith("tau ") and fit.reason.endswith("lies outside the 0-40 ps covered by the data")
+
+
+def test_decay_time_with_error_above_its_value_is_not_determined():
+    lags = np.arange(21) * 2.0
+    zigzag = 0.3 * (-1.0) ** np.arange(len(lags))  # frame-to-frame noise as large as the decay itself
+    fit = fit_exponential(lags, np.exp(-lags / 2.0) + zigzag, unit="ps")
+    assert np.isnan(fit.tau)
+    assert fit.reason == "the standard error 0.975 ps exceeds tau 0.8077 ps"
+    fit = fit_exponential(lags, np.exp(-lags / 2.0) + zigzag / 3, unit="ps")
+    assert fit.reason is None and fit.tau_sem < fit.tau
+
+
+def test_residence_result_reports_undetermined_fits_with_their_reason():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    lags = np.arange(81) * 0.5
+    result = ResidenceResult(lags, {"fast": np.exp(-lags / 5.0), "EC": np.exp(-lags / 535759.0)},
+                             "autocorrelation", 0)
+    assert result.fit_times_ps["fast"] == pytest.approx(5.0, rel=0.01) and result.fit_reasons["fast"] is None
+    assert np.isnan(result.fit_times_ps["EC"]) and "lies outside the 0-40 ps" in result.fit_reasons["EC"]
+    labels = [line.get_label() for line in result.plot().get_lines()]
+    assert any(label.startswith("EC: tau not determined: tau ") for label in labels)
+    assert sum(label.startswith("fast fit: tau 5 ") for label in labels) == 1
 
 
 def _one_contact_universe(present):

@@ -210,3 +210,64 @@ def test_residence_matches_solvation_analysis(both):
         expected = theirs.residence.residence_times_cutoff[name]  # frames; 1 frame = 1 ps here
         assert ours.residence_times_ps[name] == pytest.approx(expected, rel=1e-6, nan_ok=True)
         assert ours.residence_fit_times_ps[name] == pytest.approx(theirs.residence.residence_times_fit[name], abs=0.01)
+
+
+def _shell_universe(n_frames=10, seed=0):
+    """8 Li (resname LI), each with 4 EC oxygens at 2 Å; 200 more EC O anywhere; 100 DOA O kept 4.5 Å from every Li.
+
+    Every residue holds one atom, so atoms and residues count alike.
+    """
+    rng = np.random.default_rng(seed)
+    lithium = np.array([(5.0 + 10 * i, 5.0 + 10 * j, 5.0 + 10 * k) for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    steps = np.array([(2, 0, 0), (-2, 0, 0), (0, 2, 0), (0, -2, 0)], dtype=float)
+
+    def far_from_lithium(n, distance):
+        points = np.empty((0, 3))
+        while len(points) < n:
+            trial = rng.random((4 * n, 3)) * BOX
+            gap = trial[:, None] - lithium[None]
+            gap -= BOX * np.round(gap / BOX)
+            points = np.vstack((points, trial[np.linalg.norm(gap, axis=-1).min(axis=1) > distance]))
+        return points[:n]
+
+    frames = []
+    for _ in range(n_frames):
+        shell = (lithium[:, None] + steps[None] + rng.normal(scale=0.05, size=(8, 4, 3))).reshape(-1, 3)
+        frames.append(np.vstack((lithium, shell, far_from_lithium(200, 3.2), far_from_lithium(100, 4.5))))
+    n_atoms = len(frames[0])
+    resnames = ["LI"] * 8 + ["EC"] * 232 + ["DOA"] * 100
+    universe = mda.Universe.empty(n_atoms, n_residues=n_atoms, atom_resindex=np.arange(n_atoms), trajectory=True)
+    universe.add_TopologyAttr("resname", resnames)
+    universe.add_TopologyAttr("elements", ["Li"] * 8 + ["O"] * 332)
+    universe.add_TopologyAttr("name", ["LI"] * 8 + ["O"] * 332)
+    universe.load_new(np.array(frames, dtype=np.float32), format=MemoryReader,
+                      dimensions=[BOX, BOX, BOX, 90, 90, 90], dt=1.0)
+    return universe
+
+
+def test_run_report_and_solvation_give_the_same_first_shells(caplog):
+    import logging
+
+    from qsse_md.analysis.solvation import DEFAULT_CUTOFF_ANGSTROM
+    from qsse_md.report.run_report import li_first_shell
+
+    universe = _shell_universe()
+    partners = {"EC": universe.select_atoms("resname EC"), "DOA": universe.select_atoms("resname DOA")}
+    with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="qsse_md"):
+        warnings.simplefilter("error")  # a missing g(r) minimum is a log note, not a warning
+        shells = Solvation(universe.select_atoms("resname LI"), partners, molecule="residue").run().results
+        rdfs = li_first_shell(universe)
+    assert set(rdfs) == {"EC O", "DOA O"}
+    ec, doa = rdfs["EC O"].results, rdfs["DOA O"].results
+    assert ec.first_shell_reason is None and shells.cutoff_reasons["EC"] is None
+    assert ec.first_shell_cutoff_angstrom == shells.cutoffs_angstrom["EC"]
+    assert 2.2 < ec.first_shell_cutoff_angstrom < 3.2
+    assert ec.first_shell_coordination_number == pytest.approx(4.0) == shells.coordination_numbers["EC"]
+    # DOA never enters a shell: no g(r) minimum, so both use the documented default and count no partner
+    assert doa.first_shell_cutoff_angstrom == shells.cutoffs_angstrom["DOA"] == DEFAULT_CUTOFF_ANGSTROM
+    assert doa.first_shell_reason == shells.cutoff_reasons["DOA"]
+    assert doa.first_shell_reason.endswith("the default first-shell cutoff 3 Å is used")
+    assert doa.first_shell_coordination_number == 0.0 == shells.coordination_numbers["DOA"]
+    notes = [record for record in caplog.records if record.name == "qsse_md.analysis.solvation"]
+    assert [record.getMessage() for record in notes] == [f"shell of DOA: {shells.cutoff_reasons['DOA']}"]
+    assert notes[0].levelname == "INFO" and "\n" not in notes[0].getMessage()

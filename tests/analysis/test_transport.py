@@ -8,7 +8,7 @@ import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 
 from qsse_md.analysis.transport import Transport
-from qsse_md.analysis.transport_core import D_UNIT
+from qsse_md.analysis.transport_core import D_UNIT, compute_transport
 
 D_TRUE = 0.05  # Å^2/ps = 5e-10 m^2/s
 
@@ -185,6 +185,58 @@ def test_green_kubo_plateau_window_on_constructed_running_integrals():
     assert spread[end] <= 0.4 < spread[end + 1]
     assert start == end // 2
     assert plateau_window(np.ones((4, 50)))[1] == 49  # no noise: integrate to the end
+
+
+def test_green_kubo_plateau_with_error_above_its_value_is_not_determined():
+    from qsse_md.analysis._green_kubo import _estimate
+
+    delta = np.zeros(10)
+    delta[0] = 1.0  # running integral of a delta ACF: 0, then 0.5 (trapezoid) at every lag
+    blocks = np.array([10.0, -10.0, 10.0, -10.0, 1.0])[:, None] * delta
+    value, sem, reason, _, window = _estimate(0.4 * delta, blocks, 1.0, 1.0, "D", "1e-10 m2/s")
+    assert window == [0.0, 1.0]  # the block spread exceeds 40 % of their mean from lag 1 on
+    assert value is None and sem is None
+    assert reason == "the standard error 1.12 1e-10 m2/s exceeds D 0.1 1e-10 m2/s"
+    value, sem, reason, _, _ = _estimate(delta, np.ones(5)[:, None] * delta, 1.0, 1.0, "D", "1e-10 m2/s")
+    assert value == pytest.approx(0.5) and sem == 0.0 and reason is None
+
+
+def _moving_in_the_first_block_only(frozen, seed=0, n_frames=500):
+    """Random walks of one + and one - centre (Å, 1 ps frames); the ``frozen`` ones stop after frame 100."""
+    steps = np.random.default_rng(seed).normal(scale=0.3, size=(n_frames, 2, 3))
+    steps[100:, frozen] = 0.0
+    return np.cumsum(steps, axis=0)
+
+
+def test_diffusion_with_error_above_its_value_is_not_determined():
+    import matplotlib
+
+    from qsse_md.analysis.transport_plots import diffusion_table, plot_msd
+
+    matplotlib.use("Agg")
+    out = compute_transport(_moving_in_the_first_block_only([0]), np.array([0, 1]), ["A", "B"], 1.0,
+                            volume_angstrom3=1000.0, temperature_K=300.0, charges_e=[1.0, -1.0])
+    a, b = out["diffusion"]["A"], out["diffusion"]["B"]
+    assert a["reason"] == "the standard error 2.83 1e-10 m2/s exceeds D 1.569 1e-10 m2/s"
+    assert a["D_1e-10_m2_per_s"] is None and a["sem_1e-10_m2_per_s"] is None and a["fit_window_ps"] is None
+    assert b["reason"] is None and 0 < b["sem_1e-10_m2_per_s"] < b["D_1e-10_m2_per_s"]
+    assert out["conductivity"]["sigma_reason"] is None and out["conductivity"]["sigma_S_per_cm"] > 0
+    table = diffusion_table(type("Results", (), out)).set_index("species")
+    assert np.isnan(table.loc["A", "D_1e-10_m2_per_s"]) and table.loc["A", "reason"] == a["reason"]
+    labels = plot_msd(type("Results", (), out)).get_legend_handles_labels()[1]
+    assert labels == [f"A: D not determined: {a['reason']}", "B"]
+
+
+def test_conductivity_with_error_above_its_value_is_not_determined_nor_its_ratios():
+    out = compute_transport(_moving_in_the_first_block_only([0, 1]), np.array([0, 1]), ["A", "B"], 1.0,
+                            volume_angstrom3=1000.0, temperature_K=300.0, charges_e=[1.0, -1.0])
+    conductivity = out["conductivity"]
+    assert conductivity["sigma_reason"] == "the standard error 0.0677 S/cm exceeds sigma 0.03403 S/cm"
+    assert conductivity["sigma_NE_reason"] == "the standard error 0.0274 S/cm exceeds sigma_NE 0.01657 S/cm"
+    assert conductivity["reason"] is None
+    for key in ("sigma_S_per_cm", "sigma_NE_S_per_cm", "haven_ratio", "uncorrelatedness", "t_plus"):
+        assert conductivity[key] is None, key
+    assert conductivity["transference"] == {"A": {"t": None, "sem": None}, "B": {"t": None, "sem": None}}
 
 
 def test_kinisi_agrees_within_its_uncertainty():

@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,3 +122,16 @@ def test_arrhenius_cli_bad_input(tmp_path, capsys):
     assert _run(["analyze", "arrhenius", *folders]) == 2
     assert "no temperature" in capsys.readouterr().err
     assert _run(["analyze", "arrhenius", str(tmp_path / "missing"), *folders]) == 2
+
+
+def test_arrhenius_cli_reports_an_activation_energy_it_cannot_determine(tmp_path, capsys):
+    folders = [_fake_result(tmp_path / f"T{t}", float(t)) for t in (300, 330, 360, 390)]
+    for folder, d in zip(folders, (1.0, 1.3, 0.9, 1.1)):  # D without a temperature trend
+        record = json.loads((Path(folder) / "transport.json").read_text())
+        record["diffusion"]["Li"] = {"D_1e-10_m2_per_s": d, "sem_1e-10_m2_per_s": 0.05}
+        (Path(folder) / "transport.json").write_text(json.dumps(record))
+    out = tmp_path / "arrhenius.json"
+    assert _run(["analyze", "arrhenius", *folders, "--out", str(out)]) == 0
+    fit = json.loads(out.read_text())["fits"]["D_Li_1e-10_m2_per_s"]["arrhenius"]
+    assert fit["activation_kJ_per_mol"] is None and fit["reason"].startswith("the standard error ")
+    assert f"D_Li_1e-10_m2_per_s          Ea not determined: {fit['reason']}" in capsys.readouterr().out
