@@ -95,17 +95,21 @@ class Transport(AnalysisBase):
         Per species: ``D_1e-10_m2_per_s``, ``sem_1e-10_m2_per_s``,
         ``D_xyz_1e-10_m2_per_s`` and ``D_xyz_sem_1e-10_m2_per_s`` (lists of 3),
         ``fit_window_ps``, ``loglog_slope``,
-        ``n_centres``, ``reason`` (why there is no coefficient; all values None then).
+        ``n_centres``, ``reason`` (why there is no coefficient, e.g. no diffusive regime or a
+        standard error above D; all values None then).
     results.conductivity : dict or None
         ``sigma_S_per_cm`` (Einstein–Helfand, all cross terms), ``sigma_NE_S_per_cm``,
         their ``*_sem_*``, ``haven_ratio``, ``uncorrelatedness``, ``onsager_S_per_cm``
         {"A-B": {total, sem[, self, distinct]}} (e^2 L_ij in S/cm), ``transference``
         {name: {t, sem}}, ``t_plus``, ``t_plus_sem``, ``fit_window_ps``,
-        ``collective_msd_e2_angstrom2`` (MSD of Σ q r, e^2 Å^2), ``reason``.
+        ``collective_msd_e2_angstrom2`` (MSD of Σ q r, e^2 Å^2), ``reason``;
+        ``sigma_reason`` and ``sigma_NE_reason`` say why σ or σ_NE is not determined
+        (None, with the ratios built on it; :mod:`qsse_md.lib.fit_quality`).
     results.green_kubo : dict or None
         ``D_1e-10_m2_per_s`` and ``D_sem_1e-10_m2_per_s`` {name}, ``sigma_S_per_cm``,
         ``sigma_sem_S_per_cm``, the plateau windows ``D_window_ps`` {name} and
-        ``sigma_window_ps`` (:mod:`qsse_md.analysis._green_kubo`), running integrals, ``lag_ps``.
+        ``sigma_window_ps`` (:mod:`qsse_md.analysis._green_kubo`), running integrals, ``lag_ps``;
+        ``D_reason`` {name} and ``sigma_reason`` say why a plateau value is not determined (None).
     results.charges_e : dict
         Charge of one centre per species, e (None where unknown; topology charges
         rounded to an integer when within 1e-3 e of it).

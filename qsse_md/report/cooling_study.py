@@ -11,7 +11,8 @@ percolation (:class:`~qsse_md.analysis.liquid_release.LiquidRelease`) and the Li
 self-diffusion coefficient (:class:`~qsse_md.analysis.transport.Transport`); its state
 log gives the mean temperature and density. Writes ``cooling.json``,
 ``cooling_windows.csv`` and one figure ``cooling.png`` (each quantity against temperature
-and against time). ``qsse-md study cooling`` is its command.
+and against time; a window whose D(Li+) is not determined is a gap, with its reason
+written on the plot). ``qsse-md study cooling`` is its command.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qsse_md.lib.fit_quality import NOT_DETERMINED
 from qsse_md.report.inputs import jsonable, load_universe
 
 PANELS = (("crystalline_fraction", "crystalline fraction"), ("free_fraction", "free solvent fraction"),
@@ -140,6 +142,10 @@ def _figure(table, path: Path) -> None:
         axes[row, 0].plot(table["temperature_K"], values, "o-")
         axes[row, 1].plot(middle, values, "o-")
         axes[row, 0].set_ylabel(label)
+    missing = table[np.isnan(_as_float(table["D_li_1e-10_m2_per_s"]))]
+    for k, window in enumerate(missing.itertuples()):
+        axes[-1, 1].text(0.02, 0.95 - 0.12 * k, f"{window.stage}: D {NOT_DETERMINED}: {window.D_li_reason}",
+                         transform=axes[-1, 1].transAxes, fontsize="x-small", va="top", wrap=True)
     axes[-1, 0].set_xlabel("temperature (K)")
     axes[-1, 1].set_xlabel("time (ps)")
     figure.tight_layout()
