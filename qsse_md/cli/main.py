@@ -12,7 +12,9 @@ import argparse
 import gc
 import json
 import logging
+import signal
 import sys
+import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +28,7 @@ from qsse_md.cli.study_cooling import add_study_parser
 from qsse_md.errors import UserFixableError
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning)  # about library code, not the user's input
 
 
@@ -121,7 +124,11 @@ def _print_summary(record: dict, out: Path) -> None:
     print(f"  species   {json.dumps(record['species_counts'])}")
     print(f"  atoms     {record['atoms']}")
     print(f"  box edge  {record['box_edge_nm']:.3f} nm")
-    print(f"  density   {record['density_g_per_cm3']:.3f} g/cm3 (packing)")
+    packing = record["packing"]
+    if packing["compression_ps"]:
+        print(f"  packed    {packing['packed_density_g_per_cm3']:.3f} g/cm3, squeezed for "
+              f"{packing['compression_ps']:.0f} ps at 1000 bar")
+    print(f"  density   {record['density_g_per_cm3']:.3f} g/cm3 (built box; NPT relaxes it)")
     print(f"  charge    {record['total_charge_e']:+.6f} e")
     energies = record["potential_energy_kj_per_mol"]
     print(f"  energy    {energies['packed']:.1f} -> {energies['minimised']:.1f} kJ/mol "
@@ -203,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("MDAnalysis").setLevel(logging.ERROR)
-    with warnings.catch_warnings(), _finalizer_errors_hidden():
+    with warnings.catch_warnings(), _finalizer_errors_hidden(), _termination_interrupts():
         warnings.showwarning = _log_warning_note
         try:
             args = build_parser().parse_args(argv)
@@ -212,7 +219,29 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, OSError, UserFixableError) as error:
             print(f"qsse-md: error: {one_line(error)}", file=sys.stderr)
             return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("qsse-md: interrupted; nothing half-written is left (a run resumes from its "
+                  "last checkpoint when started again)", file=sys.stderr)
+            return EXIT_INTERRUPTED
     return code or 0
+
+
+@contextmanager
+def _termination_interrupts():
+    """Turn SIGTERM into KeyboardInterrupt while a command runs, so that a killed command
+    unwinds like Ctrl-C: child processes (PACKMOL) are stopped and staging folders removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _log_warning_note(message, category, filename, lineno, file=None, line=None) -> None:
