@@ -30,6 +30,7 @@ from qsse_md.lib.fit_quality import NOT_DETERMINED, format_fit
 from qsse_md.lib.survival import contact_autocorrelation, continuous_survival, fill_gaps, first_crossing, fit_exponential
 
 METHODS = ("autocorrelation", "survival")
+EXCHANGES_WANTED = 3.0
 
 
 class ResidenceResult:
@@ -66,6 +67,47 @@ class ResidenceResult:
         self.fit_time_sems_ps = {name: fit.tau_sem for name, fit in fits.items()}
         self.fit_parameters = {name: fit.parameters for name, fit in fits.items()}
         self.fit_reasons = {name: fit.reason for name, fit in fits.items()}
+
+    def exchange_check(self, run_length_ps: float, wanted: float = EXCHANGES_WANTED) -> dict:
+        """Shell exchange time of each species against the length of the analysed run.
+
+        Block standard errors of coordination numbers assume the shells exchange many
+        times within the run; where they do not, the numbers still remember the start.
+
+        Parameters
+        ----------
+        run_length_ps : float
+            Time spanned by the analysed frames, ps.
+        wanted : float
+            Exchange times the run should span at least (default 3).
+
+        Returns
+        -------
+        dict of str to dict
+            Per species: ``exchange_time_ps`` (the 1/e residence time, None when the curve
+            never falls to 1/e), ``run_length_ps``, ``exchanges_in_run`` (run length /
+            exchange time, None when not determined) and ``warning`` (one line, or None).
+        """
+        checks = {}
+        for name, tau in self.times_ps.items():
+            if not np.isfinite(tau):
+                warning = (f"Li+-{name} shells never decorrelated to 1/e in the {run_length_ps:.0f} ps "
+                           "analysed: the coordination numbers depend on the start and their block "
+                           "errors are too small; run longer or compare independent replicas")
+                if np.all(np.isnan(self.curves[name])):
+                    warning = None
+                checks[name] = {"exchange_time_ps": None, "run_length_ps": run_length_ps,
+                                "exchanges_in_run": None, "warning": warning}
+                continue
+            exchanges = run_length_ps / tau if tau > 0 else float("inf")
+            warning = None
+            if exchanges < wanted:
+                warning = (f"Li+-{name} shells exchange in {tau:.0f} ps, only {exchanges:.1f} times in "
+                           f"the {run_length_ps:.0f} ps analysed (want >= {wanted:g}): block errors are "
+                           "too small; run longer or compare independent replicas")
+            checks[name] = {"exchange_time_ps": float(tau), "run_length_ps": run_length_ps,
+                            "exchanges_in_run": float(exchanges), "warning": warning}
+        return checks
 
     def to_dataframe(self):
         """Curves as a table.

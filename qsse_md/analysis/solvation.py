@@ -125,6 +125,12 @@ class Solvation(SolvationPlots, AnalysisBase):
         not determined).
     results.residence_fit_reasons : dict of str to str or None
         Why a fitted decay time is not determined, None where it is.
+    results.run_length_ps : float
+        Time spanned by the analysed frames, ps.
+    results.shell_exchange : dict of str to dict
+        Per species: shell exchange (1/e residence) time in ps against the run length,
+        with a one-line warning when the run spans fewer than 3 exchange times
+        (:meth:`qsse_md.analysis.residence.ResidenceResult.exchange_check`).
     results.n_solutes : int
     results.times_ps : numpy.ndarray, shape (n_frames,)
         Time of each analysed frame, ps.
@@ -407,6 +413,11 @@ class Solvation(SolvationPlots, AnalysisBase):
         r.residence = self.residence()
         r.residence_times_ps, r.residence_fit_times_ps = r.residence.times_ps, r.residence.fit_times_ps
         r.residence_fit_reasons = r.residence.fit_reasons
+        r.run_length_ps = float(r.times_ps[-1] - r.times_ps[0]) if len(r.times_ps) > 1 else 0.0
+        r.shell_exchange = r.residence.exchange_check(r.run_length_ps)
+        for check in r.shell_exchange.values():
+            if check["warning"]:
+                log.warning("%s", check["warning"])
         r.table = pd.DataFrame({
             "frame": self.frames[frame], "time_ps": r.times_ps[frame], "solute_ix": self._solute.ix[solute],
             "species": pd.Categorical.from_codes(species, self._labels),

@@ -41,7 +41,11 @@ def _command(args) -> None:
     frames = record["frames"]
     print(f"analysed {frames['n_frames']} frames of {record['inputs']['trajectory']}; wrote {args.out}/")
     for label, value in record["coordination"]["species"].items():
-        print(f"  Li+ - {label:12s} {value['mean']:.3f} ± {_or_nan(value['sem']):.3f}")
+        exchange = record["shell_exchange"].get(label, {}).get("exchange_time_ps")
+        exchange_text = (f"exchange {exchange:.0f} ps" if exchange is not None
+                         else "exchange slower than the run")
+        print(f"  Li+ - {label:12s} {value['mean']:.3f} ± {_or_nan(value['sem']):.3f} (block sem; "
+              f"{exchange_text}, run {record['run_length_ps']:.0f} ps)")
 
 
 def _or_nan(value) -> float:

@@ -112,6 +112,8 @@ def _record(solvation, guess, donors, affinity, topology, trajectory, frames) ->
         "residence_fit_times_ps": r.residence_fit_times_ps,
         "residence_fit_sems_ps": r.residence.fit_time_sems_ps,
         "residence_fit_reasons": r.residence_fit_reasons,
+        "run_length_ps": r.run_length_ps,
+        "shell_exchange": r.shell_exchange,
         "polymer_solvent_affinity": None if affinity is None else {
             "cutoff_angstrom": affinity.results.cutoff_angstrom, "n_molecules": affinity.results.n_molecules,
             "n_repeat_units": affinity.results.n_repeat_units, "by_species": affinity.results.mean},

@@ -97,6 +97,22 @@ def test_residence_result_reports_undetermined_fits_with_their_reason():
     assert sum(label.startswith("fast fit: tau 5 ") for label in labels) == 1
 
 
+def test_exchange_check_warns_when_the_run_spans_few_exchange_times():
+    lags = np.arange(201) * 0.5
+    curves = {"fast": np.exp(-lags / 5.0), "slow": np.exp(-lags / 60.0),
+              "frozen": np.exp(-lags / 1e6), "absent": np.full(lags.shape, np.nan)}
+    checks = ResidenceResult(lags, curves, "autocorrelation", 0).exchange_check(100.0)
+    assert checks["fast"]["exchange_time_ps"] == pytest.approx(5.0, abs=0.5)
+    assert checks["fast"]["exchanges_in_run"] == pytest.approx(20.0, rel=0.1)
+    assert checks["fast"]["warning"] is None
+    assert checks["slow"]["exchanges_in_run"] == pytest.approx(100.0 / 60.0, rel=0.02)
+    assert checks["slow"]["warning"].startswith("Li+-slow shells exchange in 60 ps, only 1.7 times")
+    assert checks["frozen"]["exchange_time_ps"] is None
+    assert "never decorrelated" in checks["frozen"]["warning"]
+    assert checks["absent"]["warning"] is None
+    assert all("\n" not in (c["warning"] or "") for c in checks.values())
+
+
 def _one_contact_universe(present):
     """One Li and one EC oxygen that sits 2 Å away in the frames where ``present`` is true."""
     universe = mda.Universe.empty(2, n_residues=2, atom_resindex=[0, 1], trajectory=True)

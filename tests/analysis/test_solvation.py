@@ -268,6 +268,7 @@ def test_run_report_and_solvation_give_the_same_first_shells(caplog):
     assert doa.first_shell_reason == shells.cutoff_reasons["DOA"]
     assert doa.first_shell_reason.endswith("the default first-shell cutoff 3 Å is used")
     assert doa.first_shell_coordination_number == 0.0 == shells.coordination_numbers["DOA"]
-    notes = [record for record in caplog.records if record.name == "qsse_md.analysis.solvation"]
+    notes = [record for record in caplog.records
+             if record.name == "qsse_md.analysis.solvation" and record.getMessage().startswith("shell of")]
     assert [record.getMessage() for record in notes] == [f"shell of DOA: {shells.cutoff_reasons['DOA']}"]
     assert notes[0].levelname == "INFO" and "\n" not in notes[0].getMessage()
