@@ -10,16 +10,11 @@ import pytest
 from qsse_md.analysis.clusters import Cluster, cut_cluster, representative_shells, write_clusters
 from qsse_md.analysis.groups import coordinating_atoms
 from qsse_md.analysis.species_guess import guess_species, species_from_selections
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
-from qsse_md.resources import systems_dir
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("species") / "tiny"
-    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
-    return mda.Universe(str(folder / "topology.pdb"))
+def tiny(tiny_run):
+    return mda.Universe(str(tiny_run / "topology.pdb"))
 
 
 def test_species_and_roles_of_the_tiny_box(tiny):

@@ -73,17 +73,8 @@ def test_no_temperature_says_so_in_one_line_and_draws_no_conductivity(bn_fec, tm
     assert not (out / "conductivity.png").exists()
 
 
-def test_run_folder_alone_needs_no_charge_options(tmp_path, capsys):
-    from qsse_md.build.builder import build_system
-    from qsse_md.build.recipe import load_recipe
-    from qsse_md.md.runner import run
-    from qsse_md.resources import systems_dir
-
-    folder = tmp_path / "tiny"
-    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
-    run(folder, protocol="test", platform="CPU")
-    capsys.readouterr()
-    code = _run(["analyze", "transport", str(folder), "--blocks", "2", "--out", str(tmp_path / "tr")])
+def test_run_folder_alone_needs_no_charge_options(tiny_run, tmp_path, capsys):
+    code = _run(["analyze", "transport", str(tiny_run), "--blocks", "2", "--out", str(tmp_path / "tr")])
     err = capsys.readouterr().err
     assert code == 0, err
     assert "--temperature" not in err and "charge" not in err

@@ -7,12 +7,8 @@ import shutil
 import MDAnalysis as mda
 import pytest
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
 from qsse_md.cli.analyze_solvation import add_solvation_parser
 from qsse_md.cli.main import EXIT_USAGE
-from qsse_md.md.runner import run
-from qsse_md.resources import systems_dir
 
 
 def _cli(argv):
@@ -25,14 +21,6 @@ def _cli(argv):
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         return EXIT_USAGE, str(error)
     return 0, ""
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("solvation_cli") / "tiny"
-    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
-    run(folder, protocol="test", platform="CPU")
-    return folder
 
 
 @pytest.mark.filterwarnings("ignore")

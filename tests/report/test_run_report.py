@@ -4,17 +4,8 @@ import pytest
 
 from qsse_md.build.builder import build_system
 from qsse_md.build.recipe import load_recipe
-from qsse_md.md.runner import run
 from qsse_md.report.run_report import stage_logs, wall_clock_speed_ns_per_day, write_run_report
 from qsse_md.resources import systems_dir
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("report") / "tiny"
-    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
-    run(folder, protocol="test", platform="CPU")
-    return folder
 
 
 def test_report_summary_and_plots(tiny_run):

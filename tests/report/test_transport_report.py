@@ -7,22 +7,10 @@ import numpy as np
 import pytest
 
 from qsse_md.analysis.transport import nearest_integer_charge
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
 from qsse_md.md.export import export_system
-from qsse_md.md.runner import run
 from qsse_md.report.inputs import system_charges_e
 from qsse_md.report.run_report import last_stage_temperature_K, last_trajectory
 from qsse_md.report.transport_report import analyze_transport
-from qsse_md.resources import systems_dir
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("transport") / "tiny"
-    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
-    run(folder, protocol="test", platform="CPU")
-    return folder
 
 
 def test_centre_charges_round_to_integers_within_a_milli_e():
