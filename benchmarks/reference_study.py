@@ -173,6 +173,7 @@ def _merge_locked(record: dict) -> None:
     data["runs"].sort(key=lambda r: (r["system"], r["model"], r["protocol"], r["replica"]))
     data["study"] = STUDY
     data["summary"] = summary_table(data["runs"])
+    data["model_deviation_from_study"] = model_deviations(data["summary"])
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     tmp.replace(RESULTS)
@@ -198,6 +199,26 @@ def summary_table(runs: list[dict]) -> list[dict]:
         row["density_298K_g_per_cm3"] = sum(densities) / len(densities) if densities else None
         rows.append(row)
     return rows
+
+
+def model_deviations(summary: list[dict]) -> dict:
+    """Per protocol and model: the largest distance (partners per Li+) of a first-shell number
+    from the study's range, over the systems the study gives numbers for (0 inside the range)."""
+    deviations: dict = {}
+    for row in summary:
+        target = STUDY.get(row["system"])
+        if not target:
+            continue
+        for kind, (low, high) in target.items():
+            if row.get(kind):
+                mean = row[kind]["mean"]
+                distance = max(low - mean, mean - high, 0.0)
+                entry = deviations.setdefault(row["protocol"], {}).setdefault(
+                    row["model"], {"largest": 0.0, "systems": []})
+                entry["largest"] = max(entry["largest"], distance)
+                if row["system"] not in entry["systems"]:
+                    entry["systems"].append(row["system"])
+    return deviations
 
 
 def _mean_and_sem(values: list[dict]) -> dict:
