@@ -20,7 +20,7 @@ packing density and the force-field and system options::
     tolerance_angstrom = 2.0
     polymer_variants = 4          # distinct segments (tacticity/sequence, conformer) per kind
     [forcefield]
-    ion_charge_scale = 1.0        # e.g. 0.8 for scaled-charge ions
+    ion_charge_scale = 1.0        # default: forcefield.ions.DEFAULT_ION_CHARGE_SCALE
     li_model = "jensen2006"       # or "aqvist1990"
     [system]                      # fields of qsse_md.build.system.SystemOptions
     nonbonded_cutoff_nm = 1.0
@@ -39,6 +39,7 @@ from typing import Any, Mapping
 from qsse_md.build.composition import from_mapping
 from qsse_md.build.system import SystemOptions
 from qsse_md.fileio import read_toml
+from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE, DEFAULT_LI_MODEL
 
 TOP_LEVEL_KEYS = {"name", "description", "seed", "polymers", "composition", "box",
                   "forcefield", "system", "minimize"}
@@ -72,7 +73,8 @@ class Recipe:
         configurations, random sequences, conformers); copies are shared out among them.
         More variants cost one embedding each and slow PACKMOL.
     ion_charge_scale : float
-        Factor applied to all ion charges (1.0 = full charges).
+        Factor applied to all ion charges (1.0 = full charges; default
+        :data:`qsse_md.forcefield.ions.DEFAULT_ION_CHARGE_SCALE`).
     """
 
     name: str
@@ -83,8 +85,8 @@ class Recipe:
     density_g_per_cm3: float = 1.0
     tolerance_angstrom: float = 2.0
     polymer_variants: int = 4
-    ion_charge_scale: float = 1.0
-    li_model: str = "jensen2006"
+    ion_charge_scale: float = DEFAULT_ION_CHARGE_SCALE
+    li_model: str = DEFAULT_LI_MODEL
     system: SystemOptions = SystemOptions()
     minimize_tolerance_kj_mol_nm: float = 10.0
     minimize_max_iterations: int = 0
@@ -137,8 +139,8 @@ def parse_recipe(data: Mapping, default_name: str = "system") -> Recipe:
         density_g_per_cm3=density,
         tolerance_angstrom=float(box.get("tolerance_angstrom", 2.0)),
         polymer_variants=_positive_int("[box] polymer_variants", box.get("polymer_variants", 4)),
-        ion_charge_scale=float(ff.get("ion_charge_scale", 1.0)),
-        li_model=str(ff.get("li_model", "jensen2006")),
+        ion_charge_scale=float(ff.get("ion_charge_scale", DEFAULT_ION_CHARGE_SCALE)),
+        li_model=str(ff.get("li_model", DEFAULT_LI_MODEL)),
         system=SystemOptions(**system),
         minimize_tolerance_kj_mol_nm=float(minimize.get("tolerance_kj_mol_nm", 10.0)),
         minimize_max_iterations=int(minimize.get("max_iterations", 0)),

@@ -39,6 +39,9 @@ from qsse_md.units import KCAL_KJ, NM_PER_ANGSTROM
 ION_CHARGES_E = {"LI": 1, "PF6": -1, "TFSI": -1}
 LI_MODELS = ("jensen2006", "aqvist1990")
 DEFAULT_LI_MODEL = "jensen2006"
+# The ion model every recipe gets unless its [forcefield] table says otherwise; chosen from
+# benchmarks/reference_study.py (README "Validation", PROVENANCE.md "Default ion model").
+DEFAULT_ION_CHARGE_SCALE = 1.0
 GAFF2_COULOMB14_SCALE = 0.8333333333333334
 GAFF2_LJ14_SCALE = 0.5
 ION_PARAMETER_FILE = "ion_parameters.toml"
