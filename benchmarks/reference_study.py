@@ -55,7 +55,7 @@ STUDY = {
 
 def run_box(system: str, model: str, replica: int, protocol: str, work: Path) -> dict:
     """Build, run and analyse one box through the CLI; return its result record."""
-    box = work / f"{system}__{model}__r{replica}"
+    box = work / f"{system}__{model}__{protocol}__r{replica}"
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{box.name}.log"
