@@ -1,4 +1,4 @@
-"""Locate the shipped data folders (``forcefields/``, ``systems/``).
+"""Locate the shipped data folders (``forcefields/``, ``systems/``) and helper programs.
 
 In a wheel they are package data under ``qsse_md/data/``; in a source checkout they are
 the top-level folders beside the package. :func:`file_or_shipped` resolves a recipe or
@@ -6,6 +6,9 @@ protocol argument that is a file path or the name of a shipped one.
 """
 
 import logging
+import os
+import shutil
+import sys
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -21,6 +24,14 @@ def data_dir(name: str) -> Path:
         f"qsse_md data folder '{name}' not found next to {_PACKAGE_DIR}; "
         "reinstall the package (pip install qsse_md)."
     )
+
+
+def executable(name: str, *extra_dirs: Path) -> str | None:
+    """Full path of program ``name``: on PATH, else beside the running Python (the bin folder
+    of a virtual environment that is not activated, as under cron or a batch script), else
+    in ``extra_dirs``; None when it is nowhere."""
+    return shutil.which(name) or shutil.which(
+        name, path=os.pathsep.join(str(d) for d in (Path(sys.executable).parent, *extra_dirs)))
 
 
 def forcefields_dir() -> Path:

@@ -8,7 +8,6 @@ the tolerance on every face, so periodic images keep the tolerance distance too.
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from qsse_md.build.molecules import MoleculeType
 from qsse_md.errors import UserFixableError
+from qsse_md.resources import executable
 
 
 log = logging.getLogger(__name__)
@@ -30,15 +30,13 @@ class PackingError(UserFixableError):
 
 def packmol_binary() -> str:
     """Path of the PACKMOL executable."""
-    path = shutil.which("packmol")
-    if path is None:
-        try:
-            import packmol
+    try:
+        import packmol
 
-            package = Path(packmol.__file__).parent
-            path = shutil.which("packmol", path=f"{package / 'binaries'}:{package}")
-        except ImportError:
-            path = None
+        package = Path(packmol.__file__).parent
+        path = executable("packmol", package / "binaries", package)
+    except ImportError:
+        path = executable("packmol")
     if path is None:
         raise FileNotFoundError("PACKMOL not found; install it with: pip install packmol")
     return path

@@ -8,7 +8,6 @@ DOI 10.1002/jcc.10128. Each call runs in a private temporary folder.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import numpy as np
 from rdkit import Chem
 
 from qsse_md.errors import UserFixableError
+from qsse_md.resources import executable
 
 # sqm settings for AM1-BCC on the given geometry (no optimisation: maxcyc=0), so the
 # charges depend only on the conformer the caller supplies.
@@ -25,8 +25,9 @@ SQM_KEYWORDS = "qm_theory='AM1', grms_tol=0.0005, scfconv=1.d-10, ndiis_attempts
 
 
 def amber_binary(name: str) -> str:
-    """Full path of AmberTools program ``name``, or a one-line error saying how to get it."""
-    path = shutil.which(name)
+    """Full path of AmberTools program ``name`` (on PATH or beside the running Python), or a
+    one-line error saying how to get it."""
+    path = executable(name)
     if path is None:
         raise FileNotFoundError(
             f"AmberTools program '{name}' not found on PATH; install the parameterisation "

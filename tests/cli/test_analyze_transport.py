@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qsse_md.cli.analyze_transport import add_transport_parsers
+from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE
 
 
 def _run(argv):
@@ -79,7 +80,8 @@ def test_run_folder_alone_needs_no_charge_options(tiny_run, tmp_path, capsys):
     assert code == 0, err
     assert "--temperature" not in err and "charge" not in err
     record = json.loads((tmp_path / "tr" / "transport.json").read_text())
-    assert record["charges_e"] == {"DOA": 0.0, "EC": 0.0, "LI": 1.0, "PF6": -1.0}
+    assert record["charges_e"] == pytest.approx({"DOA": 0.0, "EC": 0.0, "LI": DEFAULT_ION_CHARGE_SCALE,
+                                                 "PF6": -DEFAULT_ION_CHARGE_SCALE}, abs=1e-9)
     assert record["temperature_K"] == 298.0
 
 

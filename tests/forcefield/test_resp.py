@@ -5,7 +5,6 @@ AmberTools inputs come from ``antechamber`` + ``respgen -f resp1 / -f resp2`` (B
 al. 1993, DOI 10.1021/j100142a004). ``resp`` prints charges to 6 decimals.
 """
 
-import shutil
 import subprocess
 
 import numpy as np
@@ -15,6 +14,7 @@ from rdkit.Chem import AllChem
 
 from qsse_md.forcefield.esp import electrostatic_potential, esp_for_molecule, msk_grid_points
 from qsse_md.forcefield.resp import resp_charges
+from qsse_md.resources import executable
 from qsse_md.units import BOHR_ANGSTROM
 
 AMBERTOOLS_PROGRAMS = ("antechamber", "respgen", "resp")
@@ -66,12 +66,12 @@ def read_resp_charges(path):
 
 def amber_resp(mol, points_angstrom, esp_hartree, total_charge, workdir, charge_groups=()):
     """Stage-1 and stage-2 charges (e) from AmberTools respgen + resp on the given ESP."""
-    missing = [name for name in AMBERTOOLS_PROGRAMS if shutil.which(name) is None]
+    missing = [name for name in AMBERTOOLS_PROGRAMS if executable(name) is None]
     if missing:
-        pytest.skip(f"AmberTools programs not on PATH: {', '.join(missing)}")
+        pytest.skip(f"AmberTools programs not found: {', '.join(missing)}")
 
     def run(*args):
-        subprocess.run(args, cwd=workdir, check=True, capture_output=True)
+        subprocess.run([executable(args[0]), *args[1:]], cwd=workdir, check=True, capture_output=True)
 
     Chem.MolToMolFile(mol, str(workdir / "mol.mdl"))
     run("antechamber", "-i", "mol.mdl", "-fi", "mdl", "-o", "mol.ac", "-fo", "ac",

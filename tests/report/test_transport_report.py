@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 
 from qsse_md.analysis.transport import nearest_integer_charge
+from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE
 from qsse_md.md.export import export_system
 from qsse_md.report.inputs import system_charges_e
 from qsse_md.report.run_report import last_stage_temperature_K, last_trajectory
 from qsse_md.report.transport_report import analyze_transport
+
+DEFAULT_MODEL_CHARGES_E = {"DOA": 0.0, "EC": 0.0, "LI": DEFAULT_ION_CHARGE_SCALE, "PF6": -DEFAULT_ION_CHARGE_SCALE}
 
 
 def test_centre_charges_round_to_integers_within_a_milli_e():
@@ -24,7 +27,7 @@ def test_system_xml_gives_every_atom_its_charge(tiny_run, tmp_path):
     charges = system_charges_e(tiny_run)
     assert charges.shape == (408,)
     assert charges.sum() == pytest.approx(0.0, abs=1e-9)
-    assert np.count_nonzero(charges == 1.0) == 4  # the Li+
+    assert np.count_nonzero(charges == DEFAULT_ION_CHARGE_SCALE) == 4  # the Li+ of the default ion model
     (tmp_path / "system.xml").write_text("<System><broken")
     with pytest.raises(ValueError, match="system.xml is corrupt"):
         system_charges_e(tmp_path)
@@ -34,7 +37,7 @@ def test_system_xml_gives_every_atom_its_charge(tiny_run, tmp_path):
 
 def test_run_folder_needs_no_charges_and_no_temperature(tiny_run, tmp_path):
     record = analyze_transport(tiny_run, out=tmp_path / "tr", n_blocks=2)
-    assert record["charges_e"] == {"DOA": 0.0, "EC": 0.0, "LI": 1.0, "PF6": -1.0}
+    assert record["charges_e"] == pytest.approx(DEFAULT_MODEL_CHARGES_E, abs=1e-9)
     assert record["temperature_K"] == 298.0
     assert record["inputs"]["run_folder"] == str(tiny_run)
     assert record["inputs"]["trajectory"] == str(last_trajectory(tiny_run))
@@ -64,7 +67,7 @@ def test_charged_prmtop_treats_neutral_molecules_as_non_ions(tiny_run, tmp_path)
     trajectory = tmp_path / "trajectory.xtc"
     shutil.copy(last_trajectory(tiny_run), trajectory)
     record = analyze_transport(tmp_path / "amber" / "system.prmtop", trajectory, out=tmp_path / "tr", n_blocks=2)
-    assert record["charges_e"] == {"DOA": 0.0, "EC": 0.0, "LI": 1.0, "PF6": -1.0}  # DOA sums to 4.9e-08 e there
+    assert record["charges_e"] == pytest.approx(DEFAULT_MODEL_CHARGES_E, abs=1e-5)  # DOA sums to 4.9e-08 e there
     assert record["temperature_K"] is None and record["conductivity"] is None
     assert sorted(p.name for p in (tmp_path / "tr").iterdir()) == ["diffusion.csv", "msd.csv", "msd.png",
                                                                    "transport.json"]
