@@ -230,6 +230,28 @@ def _mean_and_sem(values: list[dict]) -> dict:
     return {"mean": mean, "sem": (spread / len(means)) ** 0.5}
 
 
+def markdown_table(runs: list[dict]) -> str:
+    """README's validation table: Li+ first shell per system, model and protocol vs the study,
+    with the box, the production length and the density."""
+    lines = ["| system | model | protocol (stage ns) | atoms | replicas | "
+             "solvent | polymer C=O | PF6- | study: solvent / C=O / PF6- | density 298 K (g/cm3) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in summary_table(runs):
+        first = next(r for r in runs if (r["system"], r["model"], r["protocol"]) ==
+                     (row["system"], row["model"], row["protocol"]))
+        lengths = ", ".join(f"{name.split('_', 1)[1]} {ps / 1000:g}" for name, ps in
+                            first["stage_lengths_ps"].items() if "minimi" not in name)
+        cells = [f"{row[k]['mean']:.2f} ± {row[k]['sem']:.2f}" if row.get(k) else "-"
+                 for k in ("solvent", "polymer_carbonyl", "anion")]
+        target = STUDY.get(row["system"])
+        study = " / ".join("-".join(f"{v:g}" for v in sorted(set(target[k]))) for k in
+                           ("solvent", "polymer_carbonyl", "anion")) if target else "-"
+        density = f"{row['density_298K_g_per_cm3']:.3f}" if row["density_298K_g_per_cm3"] else "-"
+        lines.append(f"| {row['system']} | {row['model']} | {row['protocol']} ({lengths}) | {first['atoms']} | "
+                     f"{row['replicas']} ({row['error']}) | " + " | ".join(cells) + f" | {study} | {density} |")
+    return "\n".join(lines)
+
+
 def draw_figure() -> Path:
     """Bar chart of Li+ first-shell partners per system, model and protocol; the study as lines."""
     import matplotlib
@@ -269,7 +291,7 @@ def main(argv=None) -> int:
     parser.add_argument("--first-replica", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2, help="boxes at once, one thread each")
     parser.add_argument("--work", default="reference_study_runs", help="folder for the run folders")
-    parser.add_argument("--figure", action="store_true", help="only redraw the figure")
+    parser.add_argument("--figure", action="store_true", help="only redraw the figure and print the table")
     args = parser.parse_args(argv)
     if not args.figure:
         work = Path(args.work).resolve()
@@ -291,6 +313,7 @@ def main(argv=None) -> int:
                     f"{k} {v['mean']:.2f} ± {v['sem']:.2f}" for k, v in shell.items() if v), flush=True)
     if RESULTS.is_file():
         print(f"figure: {draw_figure()}")
+        print(markdown_table(json.loads(RESULTS.read_text())["runs"]))
     return 0
 
 
