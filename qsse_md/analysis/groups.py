@@ -16,6 +16,12 @@ group                  rule (neighbours from the topology's bonds)
 ``O``, ``N``, ``F``    any other donor of that element
 =====================  ==========================================================
 
+What counts as a partner is ``count``: ``"donors"`` (default) takes these donor atoms
+only, so a molecule is in a Li+ shell when one of its O/N/F atoms is within the cutoff;
+``"any-atom"`` takes every atom of the species, solvation_analysis' rule (a molecule is in
+the shell when any of its atoms, H included, is within the cutoff); donor atoms keep their
+group labels either way.
+
 Anion donors are labelled by element only (``"anion F"``, ``"anion O"``, ``"anion N"``).
 Labels read e.g. ``"polymer C=O"``, ``"solvent C=O"``, ``"polymer ether O"``,
 ``"anion F"``. Without bonds in the topology, bonds are guessed from distances with a
@@ -33,6 +39,7 @@ from MDAnalysis.core.groups import AtomGroup
 from qsse_md.analysis.species_guess import SpeciesGuess, element_symbols, ensure_bonds
 
 DONOR_ELEMENTS = ("O", "N", "F")
+COUNT_RULES = ("donors", "any-atom")
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def group_of(atom, symbols: np.ndarray) -> str:
     return element
 
 
-def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS) -> CoordinatingAtoms:
+def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS, count="donors") -> CoordinatingAtoms:
     """Donor atoms and group labels of every partner species of ``guess``.
 
     Parameters
@@ -93,6 +100,8 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS) -> Coordina
         ``species_from_selections``); cation species are skipped.
     elements : sequence of str
         Donor elements.
+    count : {"donors", "any-atom"}
+        Partner atoms of a species: its donor atoms, or all its atoms (see the module).
 
     Returns
     -------
@@ -101,8 +110,10 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS) -> Coordina
     Raises
     ------
     ValueError
-        When no partner species has a donor atom.
+        When ``count`` is unknown or no partner species has a partner atom.
     """
+    if count not in COUNT_RULES:
+        raise ValueError(f"--count {count!r}: choose one of {', '.join(COUNT_RULES)}")
     universe = guess.solute.universe
     symbols = element_symbols(universe.atoms)
     bonded = ensure_bonds(universe)
@@ -113,17 +124,20 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS) -> Coordina
         if species.role == "cation":
             continue
         donors = species.atoms[np.isin(symbols[species.atoms.ix], elements)]
-        if len(donors) == 0:
+        if len(donors if count == "donors" else species.atoms) == 0:
             continue
-        partners[name] = donors
+        partners[name] = donors if count == "donors" else species.atoms
         for atom in donors:
             group = symbols[atom.ix] if species.role == "anion" or not bonded else group_of(atom, symbols)
             label = f"{species.role} {group}"
             labels[int(atom.ix)] = label
             group_ix.setdefault(label, []).append(atom.ix)
     if not partners:
-        raise ValueError(f"no {'/'.join(elements)} donor atoms in the partner species {list(guess.species)}; "
-                         "pass --species NAME=SEL for the Li+ partners")
+        cations = guess.names("cation")
+        raise ValueError(f"no {'/'.join(elements)} donor atoms among the Li+ partners (species {list(guess.species)}"
+                         f"{'; ' + ', '.join(cations) + ' taken for cations' if cations else ''}); name the "
+                         "partners with --species NAME=SEL (one per molecule kind, e.g. EC='resname EC'), or "
+                         "count every atom with --count any-atom")
     groups = {label: universe.atoms[np.array(ix)] for label, ix in group_ix.items()}
     return CoordinatingAtoms(partners, groups, labels)
 

@@ -7,18 +7,21 @@ from distances, with a warning). Roles:
 
 - ``"cation"``: the Li+ solute (element Li, or residue name LI/LIT/LI+), and any
   other residue with a positive net charge;
-- ``"anion"``: residues with a negative net charge (when the topology has partial
-  charges; scaled ionic charges such as -0.8 e count), else known anion residue names;
+- ``"anion"``: residues with a negative net charge (from the partial charges, scaled ionic
+  charges such as -0.8 e count, else from the formal charges of a PDB), else known anion
+  residue names or formulas (``PF6``, ``TFSI``, ``F6P``, ...);
 - ``"polymer"``: molecules spanning several residues;
 - ``"solvent"``: every other molecule, one species per residue name.
 
-Every species is an AtomGroup of whole residues.
+``roles`` overrides the guess per species name (the CLI's ``--anion NAME``/``--cation NAME``);
+with neither charges nor a known anion in the box, a warning names ``--anion``. Every species
+is an AtomGroup of whole residues.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from MDAnalysis.core.groups import AtomGroup
@@ -26,7 +29,10 @@ from MDAnalysis.core.groups import AtomGroup
 ROLES = ("cation", "anion", "polymer", "solvent")
 LITHIUM_RESNAMES = ("LI", "LIT", "LI+")
 ANION_RESNAMES = ("PF6", "TFS", "TFSI", "TFI", "FSI", "BF4", "CLO4", "NO3", "BOB", "DFOB", "OTF", "TFO", "TRF",
-                  "ASF6", "DCA", "TCM", "FAP", "BETI")
+                  "ASF6", "DCA", "TCM", "FAP", "BETI", "CL", "CL-", "CLA",
+                  "BR", "BR-", "I-",
+                  # Hill formulas, the residue names of topologies without any (qsse_md.analysis.topology)
+                  "F6P", "C2F6NO4S2", "F2NO4S2", "CF3O3S", "CLO4", "F6AS")
 _ATOMIC_MASSES = {"H": 1.008, "Li": 6.94, "B": 10.81, "C": 12.011, "N": 14.007, "O": 15.999, "F": 18.998,
                   "Na": 22.99, "Mg": 24.305, "Al": 26.982, "Si": 28.085, "P": 30.974, "S": 32.06, "Cl": 35.45,
                   "K": 39.098, "As": 74.922, "Br": 79.904, "I": 126.904}
@@ -70,7 +76,7 @@ class SpeciesGuess:
 
 
 def element_symbols(atoms: AtomGroup) -> np.ndarray:
-    """Element symbol per atom: the topology's elements, else guessed from masses, else names.
+    """Element symbol per atom: the topology's elements, else guessed from masses, else from names.
 
     Returns
     -------
@@ -79,7 +85,8 @@ def element_symbols(atoms: AtomGroup) -> np.ndarray:
     """
     if hasattr(atoms, "elements") and all(str(e).strip() for e in atoms.elements):
         return np.array([str(e).strip().capitalize() for e in atoms.elements])
-    symbols = np.array([_from_name(str(name)) for name in atoms.names], dtype=object)
+    names = atoms.names if hasattr(atoms, "names") else [""] * len(atoms)
+    symbols = np.array([_from_name(str(name)) for name in names], dtype=object)
     if hasattr(atoms, "masses"):
         table = np.array(list(_ATOMIC_MASSES.values()))
         names = list(_ATOMIC_MASSES)
@@ -146,11 +153,30 @@ def molecule_indices(universe) -> np.ndarray:
 
 
 def residue_charges(universe) -> np.ndarray | None:
-    """Net charge per residue (e) from the partial charges, or ``None`` when there are none."""
-    if not hasattr(universe.atoms, "charges"):
-        return None
-    charges = np.bincount(universe.atoms.resindices, weights=universe.atoms.charges, minlength=len(universe.residues))
-    return None if not np.any(universe.atoms.charges) else charges
+    """Net charge per residue (e) from the partial charges, else the formal charges (PDB),
+    or ``None`` when the topology has neither (or all are zero)."""
+    for attribute in ("charges", "formalcharges"):
+        if hasattr(universe.atoms, attribute) and np.any(getattr(universe.atoms, attribute)):
+            return np.bincount(universe.atoms.resindices, weights=getattr(universe.atoms, attribute).astype(float),
+                               minlength=len(universe.residues))
+    return None
+
+
+def species_molecules(universe) -> np.ndarray:
+    """:func:`molecule_indices`, refusing a single residue of several atoms without bonds.
+
+    Raises
+    ------
+    ValueError
+        When every atom sits in one residue and no bonds are found or guessed (a LAMMPS
+        dump read as its own topology): the molecules, and so the species, are unknown.
+    """
+    molecules = molecule_indices(universe)
+    if len(universe.residues) == 1 and universe.atoms.n_atoms > 1 and not has_bonds(universe):
+        raise ValueError(f"the topology holds all {universe.atoms.n_atoms} atoms in one residue and has no bonds, "
+                         "so its molecules are unknown; give a topology with bonds or residues (LAMMPS data, PSF, "
+                         "TPR, prmtop, PDB with CONECT) as TOPOLOGY")
+    return molecules
 
 
 def select_solute(universe, selection: str | None = None) -> AtomGroup:
@@ -161,7 +187,7 @@ def select_solute(universe, selection: str | None = None) -> AtomGroup:
             raise ValueError(f"--solute {selection!r} matched no atoms; check the selection string")
         return solute
     mask = element_symbols(universe.atoms) == "Li"
-    if not mask.any():
+    if not mask.any() and hasattr(universe.atoms, "resnames"):
         mask = np.isin(np.char.upper(universe.atoms.resnames.astype(str)), LITHIUM_RESNAMES)
     solute = universe.atoms[mask]
     if len(solute) == 0:
@@ -188,7 +214,7 @@ def guess_role(atoms: AtomGroup, solute: AtomGroup, molecules: np.ndarray, charg
     return "solvent"
 
 
-def guess_species(universe, solute: str | None = None) -> SpeciesGuess:
+def guess_species(universe, solute: str | None = None, roles: dict[str, str] | None = None) -> SpeciesGuess:
     """Split the box into species with roles (see the module docstring).
 
     Parameters
@@ -196,6 +222,8 @@ def guess_species(universe, solute: str | None = None) -> SpeciesGuess:
     universe : MDAnalysis.Universe
     solute : str, optional
         Selection of the Li+ atoms; default element Li or residue name LI/LIT/LI+.
+    roles : dict of str to str, optional
+        Species name -> ``"anion"`` or ``"cation"``, overriding the guessed role.
 
     Returns
     -------
@@ -207,10 +235,11 @@ def guess_species(universe, solute: str | None = None) -> SpeciesGuess:
     Raises
     ------
     ValueError
-        When no Li atom is found.
+        When no Li atom is found, the molecules are unknown (:func:`species_molecules`) or
+        ``roles`` names an unknown species or role.
     """
     solute_atoms = select_solute(universe, solute)
-    molecules = molecule_indices(universe)
+    molecules = species_molecules(universe)
     charges = residue_charges(universe)
     residue_molecule = np.full(len(universe.residues), -1, dtype=np.int64)
     residue_molecule[universe.atoms.resindices] = molecules
@@ -233,19 +262,22 @@ def guess_species(universe, solute: str | None = None) -> SpeciesGuess:
         else:
             name = key[1]
         species[name] = Species(name, guess_role(atoms, solute_atoms, molecules, charges), atoms)
-    return SpeciesGuess(solute_atoms, species)
+    return _with_roles(SpeciesGuess(solute_atoms, species), roles, charges is not None)
 
 
-def species_from_selections(universe, selections: dict[str, str], solute: str | None = None) -> SpeciesGuess:
-    """Species given as MDAnalysis selections (whole residues are taken), roles guessed.
+def species_from_selections(universe, selections: dict[str, str], solute: str | None = None,
+                            roles: dict[str, str] | None = None) -> SpeciesGuess:
+    """Species given as MDAnalysis selections (whole residues are taken), roles guessed
+    unless ``roles`` gives them (as in :func:`guess_species`).
 
     Raises
     ------
     ValueError
-        When a selection matches nothing, or two selections share atoms.
+        When a selection matches nothing, two selections share atoms, or as
+        :func:`guess_species`.
     """
     solute_atoms = select_solute(universe, solute)
-    molecules = molecule_indices(universe)
+    molecules = species_molecules(universe)
     charges = residue_charges(universe)
     species, seen = {}, universe.atoms[[]]
     for name, selection in selections.items():
@@ -257,4 +289,22 @@ def species_from_selections(universe, selections: dict[str, str], solute: str | 
                              "make the selections disjoint")
         seen = seen | atoms
         species[name] = Species(name, guess_role(atoms, solute_atoms, molecules, charges), atoms)
-    return SpeciesGuess(solute_atoms, species)
+    return _with_roles(SpeciesGuess(solute_atoms, species), roles, charges is not None)
+
+
+def _with_roles(guess: SpeciesGuess, roles: dict[str, str] | None, charged: bool) -> SpeciesGuess:
+    """``guess`` with the roles of ``roles`` (species name -> "anion"/"cation") set; warns in one
+    line, naming ``--anion``, when without charges no species could be taken for the anion."""
+    roles = roles or {}
+    for name, role in roles.items():
+        if role not in ("anion", "cation"):
+            raise ValueError(f"role {role!r} of {name!r}: give 'anion' or 'cation'")
+        if name not in guess.species:
+            raise ValueError(f"--{role} {name}: no species of that name; the species are {list(guess.species)}")
+        if role == "anion" and len(guess.species[name].atoms & guess.solute):
+            raise ValueError(f"--anion {name}: that species holds the Li+ solute; name another species")
+    species = {name: replace(s, role=roles.get(name, s.role)) for name, s in guess.species.items()}
+    if not charged and not any(s.role == "anion" for s in species.values()):
+        warnings.warn(f"the topology has no charges and no species is a known anion, so ion pairing is left out; "
+                      f"mark the anion with --anion NAME (species: {', '.join(species)})", stacklevel=3)
+    return SpeciesGuess(guess.solute, species)

@@ -129,6 +129,9 @@ class Transport(AnalysisBase):
             raise ValueError(f"compound={compound!r}; choose one of {COMPOUNDS}")
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
+        if int(min_points) != min_points or min_points < 2:
+            raise ValueError(f"min_points={min_points!r} (CLI: --min-points): a fit window needs a whole number "
+                             ">= 2 of MSD lag times")
         if temperature_K is not None and not float(temperature_K) > 0:
             raise ValueError(f"temperature_K={temperature_K!r} must be positive (K)")
         dimensions = universe.trajectory.ts.dimensions

@@ -8,7 +8,7 @@ crystalline fraction and nematic order per polymer.
 
 from __future__ import annotations
 
-from qsse_md.cli._options import add_frame_options
+from qsse_md.cli._options import add_role_arguments, add_trajectory_arguments, role_keywords, trajectory_keywords
 from qsse_md.report.crystallization_report import analyze_crystallization
 
 
@@ -16,12 +16,10 @@ def add_crystallization_parser(analyses) -> None:
     """Add the ``crystallization`` sub-command to the ``qsse-md analyze`` sub-parsers."""
     parser = analyses.add_parser("crystallization", help="polymer chain order, X-ray S(q), released liquid, "
                                  "side-chain packing, density breaks")
-    parser.add_argument("topology", help="topology with bonds (PDB with CONECT, TPR, ...) or a qsse-md run "
-                        "folder (then leave out TRAJECTORY)")
-    parser.add_argument("trajectory", nargs="?", help="trajectory file (any format MDAnalysis reads)")
-    parser.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
+    add_trajectory_arguments(parser, "topology with bonds (PDB with CONECT, TPR, LAMMPS data, PSF, ...)")
     parser.add_argument("--polymer", help="MDAnalysis selection of the polymer (default: guessed)")
     parser.add_argument("--solvent", help="MDAnalysis selection of the solvent (default: guessed)")
+    add_role_arguments(parser)
     parser.add_argument("--span", type=int, default=2, help="chord span in backbone atoms (default 2)")
     parser.add_argument("--order-cutoff", type=float, default=5.0, help="chord neighbour cutoff, Å")
     parser.add_argument("--threshold", type=float, default=0.8, help="local P2 of a crystalline chord")
@@ -30,7 +28,6 @@ def add_crystallization_parser(analyses) -> None:
     parser.add_argument("--wavelength", type=float, default=1.5406, help="X-ray wavelength for 2θ, Å")
     parser.add_argument("--direct", action="store_true", help="also compute S(q) on box-allowed q vectors")
     parser.add_argument("--steinhardt", metavar="SEL", help="Steinhardt q4/q6 of these atoms (needs freud)")
-    add_frame_options(parser)
     parser.set_defaults(func=_command)
 
 
@@ -38,8 +35,8 @@ def _command(args) -> None:
     record = analyze_crystallization(
         args.topology, args.trajectory, out=args.out, polymer=args.polymer, solvent=args.solvent, span=args.span,
         order_cutoff=args.order_cutoff, threshold=args.threshold, q_range=(args.q_min, args.q_max),
-        wavelength=args.wavelength, direct=args.direct, steinhardt=args.steinhardt,
-        frames={"start": args.start, "stop": args.stop, "step": args.step})
+        wavelength=args.wavelength, direct=args.direct, steinhardt=args.steinhardt, **role_keywords(args),
+        **trajectory_keywords(args))
     for note in record["warnings"]:
         print(f"warning: {note}")
     print(f"analysed {record['frames']['n_frames']} frames; wrote {args.out}/")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from qsse_md.cli._options import add_frame_options, parse_pairs, temperature_kelvin
+from qsse_md.cli._options import (add_species_arguments, add_trajectory_arguments, parse_pairs, temperature_kelvin,
+                                  trajectory_keywords)
 from qsse_md.report.transport_report import analyze_transport, fit_transport_series
 
 
@@ -27,9 +28,9 @@ def _transport(args) -> None:
     charges = parse_pairs(args.charge, "--charge", float) or None
     record = analyze_transport(args.topology, args.trajectory, out=args.out, species=species,
                                temperature_K=args.temperature, charges=charges, compound=args.compound,
-                               n_blocks=args.blocks, slope_tolerance=args.slope_tolerance,
+                               n_blocks=args.blocks, slope_tolerance=args.slope_tolerance, min_points=args.min_points,
                                remove_drift=not args.no_drift_removal, drift_selection=args.drift_selection,
-                               start=args.start, stop=args.stop, step=args.step)
+                               **trajectory_keywords(args))
     print(f"transport of {record['n_frames']} frames (dt {record['dt_ps']:.4g} ps) -> {args.out}/transport.json")
     for name, entry in record["diffusion"].items():
         if entry["D_1e-10_m2_per_s"] is None:
@@ -78,11 +79,9 @@ def add_transport_parsers(analyses) -> None:
     """Add ``transport`` and ``arrhenius`` to the ``qsse-md analyze`` sub-parsers."""
     transport = analyses.add_parser("transport", help="diffusion, conductivity (NE and collective), Onsager "
                                     "coefficients, transference number")
-    transport.add_argument("topology", help="topology file (charges from prmtop, PSF, TPR, data, ...) or a "
-                           "qsse-md run folder (then leave out TRAJECTORY; charges from system.xml)")
-    transport.add_argument("trajectory", nargs="?", help="trajectory file (any format MDAnalysis reads)")
-    transport.add_argument("--species", action="append", metavar="NAME=SEL",
-                           help="a species as an MDAnalysis selection (repeat); default one per residue name")
+    add_trajectory_arguments(transport, "topology file (charges from prmtop, PSF, TPR, LAMMPS data, ...; a run "
+                             "folder's come from its system.xml)")
+    add_species_arguments(transport)
     transport.add_argument("--charge", action="append", metavar="NAME=Q",
                            help="charge (e) of one centre of a species (repeat); overrides the topology's")
     transport.add_argument("--temperature", type=temperature_kelvin, help="temperature (K, 100-2000); enables "
@@ -92,10 +91,10 @@ def add_transport_parsers(analyses) -> None:
     transport.add_argument("--blocks", type=int, default=5, help="time blocks for standard errors (default 5)")
     transport.add_argument("--slope-tolerance", type=float, default=0.15,
                            help="accept fit windows with log-log MSD slope within 1 ± this (default 0.15)")
+    transport.add_argument("--min-points", type=int, default=4, metavar="N",
+                           help="fewest MSD lag times (frames) in a fit window (default 4)")
     transport.add_argument("--no-drift-removal", action="store_true", help="keep the system centre-of-mass drift")
     transport.add_argument("--drift-selection", default="all", help="reference group for drift removal")
-    add_frame_options(transport)
-    transport.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     transport.set_defaults(func=_transport)
 
     arrhenius = analyses.add_parser("arrhenius", help="Arrhenius/VTF fits of a temperature series of "

@@ -25,7 +25,7 @@ UNITS = {"distance": "angstrom", "q": "1/angstrom", "two_theta": "degrees", "tim
 STATE_LOG_WINDOW_ROWS = 10
 
 
-def select_groups(universe, polymer, solvent):
+def select_groups(universe, polymer, solvent, roles=None):
     """Polymer and solvent AtomGroups and scattering groups by role.
 
     Parameters
@@ -33,6 +33,9 @@ def select_groups(universe, polymer, solvent):
     universe : MDAnalysis.Universe
     polymer, solvent : str or None
         MDAnalysis selections; a role left None is guessed from the topology.
+    roles : dict of str to str, optional
+        Species name -> "anion"/"cation", overriding the guess
+        (:func:`qsse_md.analysis.species_guess.guess_species`).
 
     Returns
     -------
@@ -51,7 +54,7 @@ def select_groups(universe, polymer, solvent):
     if polymer and solvent:
         groups = {"polymer": universe.select_atoms(polymer), "solvent": universe.select_atoms(solvent)}
     else:
-        guess = guess_species(universe)
+        guess = guess_species(universe, roles=roles)
         groups = {role: sum((guess.species[n].atoms for n in guess.names(role)), universe.atoms[[]])
                   for role in ("polymer", "solvent", "anion", "cation")}
         groups.update({k: universe.select_atoms(v) for k, v in (("polymer", polymer), ("solvent", solvent)) if v})
@@ -65,22 +68,24 @@ def select_groups(universe, polymer, solvent):
 
 def analyze_crystallization(topology, trajectory=None, *, out, polymer=None, solvent=None, span=2,
                             order_cutoff=5.0, threshold=0.8, q_range=(0.3, 5.0), wavelength=1.5406, direct=False,
-                            steinhardt=None, frames=None) -> dict:
+                            steinhardt=None, roles=None, box=None, dt_ps=None, start=None, stop=None, step=None) -> dict:
     """Run the crystallization analyses and write ``out`` atomically; returns the JSON record.
 
-    Parameters mirror the command-line options (distances in Å, q in 1/Å).
+    Parameters mirror the command-line options (distances in Å, q in 1/Å; ``box`` is
+    ``a b c [alpha beta gamma]`` in Å and degrees, ``dt_ps`` the time between frames in ps,
+    for trajectories without them).
     """
     from qsse_md.analysis._checks import checked_frames, checked_selections
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
 
     check_new_output_dir(Path(out))
-    frames = frames or {"start": None, "stop": None, "step": None}
+    frames = {"start": start, "stop": stop, "step": step}
     run_dir = Path(topology) if Path(topology).is_dir() and trajectory is None else None
     topology, trajectory = resolve_inputs(topology, trajectory)
-    universe = load_universe(topology, trajectory)
+    universe = load_universe(topology, trajectory, box, dt_ps)
     checked_frames(universe.trajectory.n_frames, **frames)
     checked_selections(universe, {"--polymer": polymer, "--solvent": solvent, "--steinhardt": steinhardt})
-    groups, scattering_groups = select_groups(universe, polymer, solvent)
+    groups, scattering_groups = select_groups(universe, polymer, solvent, roles)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         analyses, skipped = _analyses(universe, groups, scattering_groups, span=span, order_cutoff=order_cutoff,

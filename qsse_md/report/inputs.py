@@ -2,17 +2,21 @@
 
 :func:`resolve_inputs` turns a topology and trajectory (or a qsse-md run folder) into
 paths, :func:`system_charges_e` reads a run folder's per-atom charges from its
-``system.xml``, :func:`load_universe` opens them with one-line errors, :func:`one_line`
+``system.xml``, :func:`load_universe` opens them with one-line errors (and an optional ``--box``,
+checked by :func:`box_dimensions`), :func:`one_line`
 flattens an exception message and :func:`jsonable` turns a record into plain JSON types.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 def resolve_inputs(topology, trajectory=None) -> tuple[Path, Path]:
@@ -66,16 +70,42 @@ def system_charges_e(run_dir) -> np.ndarray:
     raise ValueError(f"{path} has no NonbondedForce, so no charges; give them with --charge NAME=Q")
 
 
-def load_universe(topology: Path, trajectory: Path):
+def load_universe(topology: Path, trajectory: Path, box=None, dt_ps=None):
     """MDAnalysis Universe with one-line errors for unreadable, truncated or mismatched files.
 
     The last frame is read once up front: MDAnalysis' XTC reader otherwise ends the
-    iteration silently before a truncated last frame.
+    iteration silently before a truncated last frame. A LAMMPS dump named ``*.lammpstrj``
+    (a suffix MDAnalysis does not know) is read as ``LAMMPSDUMP``. What the topology lacks
+    is filled in by :func:`qsse_md.analysis.topology.complete_topology` (elements from
+    masses, molecules as residues, residue names from formulas), logged in one line.
+
+    Parameters
+    ----------
+    topology, trajectory : Path
+    box : sequence of float, optional
+        ``a b c`` (Å) or ``a b c alpha beta gamma`` (Å, degrees; default 90): the periodic
+        box of every frame, for trajectories without one (replaces any box in the file).
+    dt_ps : float, optional
+        Time between frames (ps): frame ``i`` is at ``i * dt_ps``, for trajectories that
+        record no times (replaces the file's times).
+
+    Raises
+    ------
+    ValueError
+        For unreadable or mismatched files, a malformed ``box`` or ``dt_ps``, no box at
+        all, or frames that all carry the same time.
     """
     import MDAnalysis as mda
 
+    from qsse_md.analysis.topology import complete_topology
+
+    dimensions = None if box is None else box_dimensions(box)
+    if dt_ps is not None and not dt_ps > 0:
+        raise ValueError(f"--dt {dt_ps}: give the time between frames in ps, > 0")
+    formats = {key: LAMMPS_DUMP for key, path in (("topology_format", topology), ("format", trajectory))
+               if _is_lammps_dump(path)}
     try:
-        universe = mda.Universe(str(topology), str(trajectory))
+        universe = mda.Universe(str(topology), str(trajectory), **formats)
         universe.trajectory[-1]  # a truncated last frame fails here instead of ending the pass silently
         universe.trajectory[0]
     except ValueError as error:
@@ -84,10 +114,63 @@ def load_universe(topology: Path, trajectory: Path):
     except (OSError, EOFError, IndexError, RuntimeError, TypeError) as error:  # TypeError: no reader for the format
         raise ValueError(f"cannot read {trajectory}: {one_line(error)}; check the file is complete and in a "
                          "format MDAnalysis reads") from error
+    if dimensions is not None or dt_ps is not None:
+        from MDAnalysis.transformations.boxdimensions import set_dimensions
+
+        universe.trajectory.add_transformations(*([] if dimensions is None else [set_dimensions(dimensions)]),
+                                                *([] if dt_ps is None else [FrameTimes(dt_ps)]))
+    n_frames = universe.trajectory.n_frames
+    if n_frames > 1 and universe.trajectory[-1].time == universe.trajectory[0].time:
+        raise ValueError(f"{trajectory} records no frame times (all {n_frames} frames at "
+                         f"{universe.trajectory.ts.time:g} ps); give the time between frames with --dt PS")
     if universe.trajectory.ts.dimensions is None or np.any(universe.trajectory.ts.dimensions[:3] <= 0):
-        raise ValueError(f"{trajectory} has no periodic box; shells need one (add it with "
-                         "MDAnalysis.transformations.boxdimensions.set_dimensions)")
+        raise ValueError(f"{trajectory} has no periodic box; give it with --box A B C [ALPHA BETA GAMMA] "
+                         "(edges in Å, angles in degrees)")
+    for note in complete_topology(universe):
+        log.info("%s: %s", topology, note)
     return universe
+
+
+class FrameTimes:
+    """MDAnalysis on-the-fly transformation setting the time of frame ``i`` to ``i * dt_ps`` (ps)."""
+
+    def __init__(self, dt_ps: float):
+        self.dt_ps = float(dt_ps)
+        self.parallelizable = True
+
+    def __call__(self, ts):
+        ts.time = ts.frame * self.dt_ps
+        return ts
+
+
+#: MDAnalysis' format name of LAMMPS dump files, and the suffixes it does not recognise as one
+LAMMPS_DUMP = "LAMMPSDUMP"
+_LAMMPS_DUMP_SUFFIXES = (".lammpstrj", ".dump")
+
+
+def _is_lammps_dump(path) -> bool:
+    name = Path(path).name.lower().removesuffix(".bz2").removesuffix(".gz")
+    return name.endswith(_LAMMPS_DUMP_SUFFIXES)
+
+
+def box_dimensions(box) -> np.ndarray:
+    """``[a, b, c, alpha, beta, gamma]`` (Å, degrees) of a ``--box`` of 3 or 6 numbers, checked.
+
+    Raises
+    ------
+    ValueError
+        When ``box`` does not hold 3 or 6 numbers, an edge is not positive or an angle is
+        not strictly between 0 and 180 degrees.
+    """
+    values = [float(v) for v in box]
+    if len(values) not in (3, 6):
+        raise ValueError(f"--box takes 3 edges (Å) or 3 edges and 3 angles (degrees); got {len(values)} number(s)")
+    values += [90.0] * (6 - len(values))
+    if not all(edge > 0 for edge in values[:3]):
+        raise ValueError(f"--box edges {values[:3]} Å must be positive")
+    if not all(0 < angle < 180 for angle in values[3:]):
+        raise ValueError(f"--box angles {values[3:]} must lie strictly between 0 and 180 degrees")
+    return np.array(values, dtype=np.float32)
 
 
 def one_line(error) -> str:

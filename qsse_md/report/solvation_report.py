@@ -27,12 +27,18 @@ PLOTS = {"coordination_species": ("plot_coordination", {"counting": "species"}),
          "residence": ("plot_residence", {})}
 
 
-def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=None, cutoffs=None, start=None,
-                      stop=None, step=None, clusters=0, workers=1) -> dict:
+def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=None, cutoffs=None, roles=None,
+                      count="donors", box=None, dt_ps=None, start=None, stop=None, step=None, clusters=0, workers=1) -> dict:
     """Run the solvation analysis (and polymer-solvent affinity) and write ``out`` atomically.
 
     Parameters mirror the command-line options; ``species`` maps names to selections,
-    ``cutoffs`` is a number (Å) or a dict of species name to Å; ``workers`` > 1 runs the
+    ``cutoffs`` is a number (Å) or a dict of species name to Å (default: each species'
+    first g(r) minimum, :class:`qsse_md.analysis.solvation.Solvation`); ``roles`` maps
+    species names to "anion"/"cation"; ``count`` is "donors" (O/N/F atoms are the partners)
+    or "any-atom" (every atom, solvation_analysis' rule;
+    :func:`qsse_md.analysis.groups.coordinating_atoms`); ``box`` is the periodic box of
+    every frame, ``a b c [alpha beta gamma]`` in Å and degrees, and ``dt_ps`` the time between
+    frames in ps, for trajectories without them (:func:`qsse_md.report.inputs.load_universe`); ``workers`` > 1 runs the
     solvation pass over frame blocks in that many processes (same results). Returns the record
     written as ``solvation.json``.
     """
@@ -47,12 +53,13 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     if int(workers) != workers or workers < 1:
         raise ValueError(f"--workers {workers}: give a whole number >= 1")
     topology, trajectory = resolve_inputs(topology, trajectory)
-    universe = load_universe(topology, trajectory)
+    universe = load_universe(topology, trajectory, box, dt_ps)
     checked_frames(universe.trajectory.n_frames, start, stop, step)
     checked_selections(universe, {"--solute": solute, **{f"--species {name}": selection
                                                         for name, selection in (species or {}).items()}})
-    guess = species_from_selections(universe, species, solute) if species else guess_species(universe, solute)
-    donors = coordinating_atoms(guess)
+    guess = (species_from_selections(universe, species, solute, roles) if species
+             else guess_species(universe, solute, roles))
+    donors = coordinating_atoms(guess, count=count)
     solvation = default_solvation(guess, donors, cutoffs)
     frames = {"start": start, "stop": stop, "step": step}
     try:
@@ -63,6 +70,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
         raise ValueError(f"cannot read {trajectory}: {one_line(error)}; check the file is complete") from error
     with staged_output_dir(Path(out)) as staging:
         record = _record(solvation, guess, donors, affinity, topology, trajectory, frames)
+        record["count"] = count
         _write_tables(solvation, affinity, staging)
         _write_plots(solvation, affinity, staging)
         if clusters:

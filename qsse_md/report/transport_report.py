@@ -26,8 +26,8 @@ def _default_species(universe):
 
 
 def analyze_transport(topology, trajectory=None, *, out, species=None, temperature_K=None, charges=None,
-                      compound="residues", n_blocks=5, slope_tolerance=0.15, remove_drift=True,
-                      drift_selection="all", start=None, stop=None, step=None):
+                      compound="residues", n_blocks=5, slope_tolerance=0.15, min_points=4, remove_drift=True,
+                      drift_selection="all", box=None, dt_ps=None, start=None, stop=None, step=None):
     """Run the transport analysis and write ``out`` (must not exist); return the JSON record.
 
     Parameters
@@ -47,6 +47,11 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
         Temperature (K); conductivities only with one (given or recorded in the run).
     charges : dict, optional
         ``{name: charge of one centre in e}``; overrides the topology's charges.
+    box : sequence of float, optional
+        ``a b c [alpha beta gamma]`` (Å, degrees): the periodic box of every frame, for
+        trajectories without one.
+    dt_ps : float, optional
+        Time between frames (ps), for trajectories that record none.
 
     The remaining parameters are those of :class:`qsse_md.analysis.transport.Transport`
     and the frame range of its ``run``.
@@ -65,7 +70,7 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     run_dir = Path(topology) if Path(topology).is_dir() else None
     topology, trajectory = resolve_inputs(topology, trajectory)
     check_new_output_dir(Path(out))
-    universe = load_universe(topology, trajectory)
+    universe = load_universe(topology, trajectory, box, dt_ps)
     checked_frames(universe.trajectory.n_frames, start, stop, step)
     checked_selections(universe, {"--drift-selection": drift_selection if remove_drift else None,
                                   **{f"--species {name}": selection for name, selection in (species or {}).items()}})
@@ -76,12 +81,12 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     species = species or _default_species(universe)
     analysis = Transport(universe, species, temperature_K=temperature_K, charges=charges, compound=compound,
                          remove_drift=remove_drift, drift_selection=drift_selection, n_blocks=n_blocks,
-                         slope_tolerance=slope_tolerance)
+                         slope_tolerance=slope_tolerance, min_points=min_points)
     analysis.run(start=start, stop=stop, step=step)
     record = analysis.summary()
     record["inputs"] = {"run_folder": None if run_dir is None else str(run_dir), "topology": str(topology),
                         "trajectory": str(trajectory), "species": species,
-                        "compound": compound, "remove_drift": remove_drift, "drift_selection": drift_selection,
+                        "compound": compound, "min_points": min_points, "remove_drift": remove_drift, "drift_selection": drift_selection,
                         "start": start, "stop": stop, "step": step}
     with staged_output_dir(Path(out)) as staging:
         analysis.to_dataframe().to_csv(staging / "msd.csv", index=False)
