@@ -3,3 +3,7 @@
 
 class UserFixableError(RuntimeError):
     """Base of runtime failures caused by the input (packing density, an odd molecule)."""
+
+
+class InputError(ValueError):
+    """A wrong input file or table: one line naming the file, table and key, and what to do."""

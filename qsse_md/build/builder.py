@@ -23,7 +23,7 @@ from qsse_md.build.molecules import (MoleculeType, build_topology, polymer_molec
                                      small_molecule)
 from qsse_md.build.packing import pack_growing_box
 from qsse_md.build.recipe import Recipe
-from qsse_md.build.system import compress, create_system, minimise, total_charge_e
+from qsse_md.build.system import compress, create_system, minimise_positions, total_charge_e
 from qsse_md.chem.polymer import build_segment
 from qsse_md.chem.species import get_species
 from qsse_md.fileio import check_new_output_dir, staged_output_dir
@@ -90,7 +90,7 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
     counts: list[int] = []
     for name, count in _packing_order(resolved.counts, components):
         if components[name].role == "polymer":
-            variants = min(count, recipe.polymer_variants)
+            variants = min(count, recipe.box.polymer_variants)
             molecules += [makers[name][0](variant) for variant in range(variants)]
             counts += [count // variants + (variant < count % variants)
                        for variant in range(variants)]
@@ -99,10 +99,10 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
             molecules.append(make(0))
             counts.append(count)
     mass = resolved.total_mass_g_per_mol
-    target_edge = volume_angstrom3_for_density(mass, recipe.density_g_per_cm3) ** (1.0 / 3.0)
+    target_edge = volume_angstrom3_for_density(mass, recipe.box.density_g_per_cm3) ** (1.0 / 3.0)
     log.info("packing %d atoms into a %.2f Å cube", resolved.total_atoms, target_edge)
     positions, packed_edge = pack_growing_box(molecules, counts, target_edge,
-                                              recipe.tolerance_angstrom, recipe.seed)
+                                              recipe.box.tolerance_angstrom, recipe.seed)
     packed_s = time.perf_counter() - started
     topology = build_topology(molecules, counts, packed_edge)
 
@@ -110,9 +110,7 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
         ff_files = _collect_forcefields(molecules, recipe, staging / "forcefield")
         system = create_system(topology, ff_files, recipe.system)
         log.info("minimising %d atoms", system.getNumParticles())
-        minimised, e_before, e_after = minimise(
-            topology, system, positions, recipe.minimize_tolerance_kj_mol_nm,
-            recipe.minimize_max_iterations)
+        minimised, e_before, e_after = minimise_positions(system, positions, recipe.minimize)
         packing = {"packed_edge_nm": packed_edge / 10.0, "packed_density_g_per_cm3":
                    density_g_per_cm3(mass, packed_edge ** 3), "compression_ps": 0.0}
         edge = packed_edge
@@ -122,9 +120,7 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
                 system, minimised, target_edge, seed=recipe.seed)
             topology.setUnitCellDimensions(openmm.Vec3(edge, edge, edge) * unit.angstrom)
             system.setDefaultPeriodicBoxVectors(*topology.getPeriodicBoxVectors())
-            minimised, _, e_after = minimise(topology, system, squeezed,
-                                             recipe.minimize_tolerance_kj_mol_nm,
-                                             recipe.minimize_max_iterations)
+            minimised, _, e_after = minimise_positions(system, squeezed, recipe.minimize)
         return _write_outputs(staging, recipe, resolved, topology, system, minimised,
                               ff_files, edge, e_before, e_after, packing,
                               packed_s, time.perf_counter() - started)
@@ -156,7 +152,8 @@ def _collect_forcefields(molecules, recipe: Recipe, folder: Path) -> list[Path]:
             if species.kind == "ion":
                 target = folder / f"{ION_FFXML_NAMES[species.name]}.xml"
                 target.write_text(ion_ffxml(ION_FFXML_NAMES[species.name],
-                                            recipe.ion_charge_scale, recipe.li_model))
+                                            recipe.forcefield.ion_charge_scale,
+                                            recipe.forcefield.li_model))
             else:
                 source = species_ffxml(species)
                 sources[f"{species.name.replace('/', '_')}.xml"] = source
@@ -186,8 +183,8 @@ def _write_outputs(folder, recipe, resolved, topology, system, positions_angstro
         "packing": packing,
         "total_mass_g_per_mol": mass,
         "total_charge_e": round(total_charge_e(system), 9) + 0.0,
-        "ion_charge_scale": recipe.ion_charge_scale,
-        "li_model": recipe.li_model,
+        "ion_charge_scale": recipe.forcefield.ion_charge_scale,
+        "li_model": recipe.forcefield.li_model,
         "system_options": asdict(recipe.system),
         "potential_energy_kj_per_mol": {"packed": e_before, "minimised": e_after},
         "seeds": {"recipe": recipe.seed, "packmol": recipe.seed, "conformers": recipe.seed},

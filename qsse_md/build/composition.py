@@ -72,12 +72,13 @@ solvent molecules, polymer repeat units and Li+; give exactly the terms of the r
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from typing import Iterable, Literal, Mapping, Union
 
 from qsse_md.build._composition_math import (
     AGGREGATE_ANCHORS, ROLES, anchor_weights, integer_counts, known, members_of,
     molar_ratio_targets, molarity_targets, weight_fraction_targets)
+from qsse_md.spec import parse, require
 
 RoleParts = Union[str, Mapping[str, float], None]
 
@@ -253,29 +254,24 @@ class Resolved:
 
 
 def from_mapping(d: Mapping) -> Counts | WeightFractions | SaltMolarity | MolarRatio:
-    """Spec from the ``[composition]`` table of a recipe (see the module docstring)."""
-    d = dict(d)
-    form = d.pop("form", None)
-    if form not in FORMS:
-        raise ValueError(f"composition form is {form!r}; set form to one of {', '.join(FORMS)}")
-    cls = FORMS[form]
-    allowed = [f.name for f in fields(cls)]
-    unknown = sorted(set(d) - set(allowed))
-    if unknown:
-        raise ValueError(f"composition (form {form!r}) has unknown key(s) {', '.join(unknown)}; "
-                         f"allowed: form, {', '.join(allowed)}")
-    if "anchor" in d:
-        a = d["anchor"]
-        if not (isinstance(a, Mapping) and len(a) == 1):
-            raise ValueError(f"composition anchor is {a!r}; give one entry, e.g. "
-                             "anchor = { DOA_hexamer = 20 } or { total_atoms = 20000 }")
+    """Spec from the ``[composition]`` table of a recipe (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        One line naming the key, for an unknown form, unknown or missing keys, a bad anchor.
+    """
+    form = d.get("form") if isinstance(d, Mapping) else None
+    require(form in FORMS, f"[composition]: form = {form!r}; set form to one of "
+            f"{', '.join(FORMS)}")
+    table = {key: value for key, value in d.items() if key != "form"}
+    if "anchor" in table:
+        a = table["anchor"]
+        require(isinstance(a, Mapping) and len(a) == 1, f"[composition]: anchor = {a!r}; give "
+                "one entry, e.g. anchor = { DOA_hexamer = 20 } or { total_atoms = 20000 }")
         (quantity, value), = a.items()
-        d["anchor"] = Anchor(quantity, value)
-    missing = [f.name for f in fields(cls) if f.default is MISSING and f.name not in d]
-    if missing:
-        raise ValueError(f"composition (form {form!r}) lacks {', '.join(missing)}; "
-                         "add it to the [composition] table")
-    return cls(**d)
+        table["anchor"] = Anchor(quantity, value)
+    return parse(FORMS[form], table, f"[composition] (form {form!r})")
 
 
 def resolve(spec, components: Iterable[Component] | Mapping[str, Component]) -> Resolved:

@@ -1,4 +1,5 @@
-"""OpenMM System assembly from residue templates, with a zero-charge check and minimisation."""
+"""OpenMM System assembly from residue templates, with a zero-charge check, and the one
+energy minimiser (used by the build and by a protocol's minimize stage)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,25 @@ import numpy as np
 import openmm
 from openmm import app, unit
 
+from qsse_md.spec import setting
+
 CONSTRAINTS = {"none": None, "hbonds": app.HBonds, "allbonds": app.AllBonds,
                "hangles": app.HAngles}
 
 
+def _constraints(name) -> str:
+    """``name`` in lower case if it is a key of :data:`CONSTRAINTS` in any case."""
+    if not isinstance(name, str) or name.lower() not in CONSTRAINTS:
+        raise ValueError(f"constraints = {name!r} is not one of {', '.join(CONSTRAINTS)}")
+    return name.lower()
+
+
 @dataclass(frozen=True)
 class SystemOptions:
-    """Options for :func:`create_system`.
+    """Options for :func:`create_system` (the ``[system]`` table of a recipe).
+
+    Hydrogen-mass repartitioning is not here: it is an integration setting, owned by the
+    protocol (``hydrogen_mass_amu``, applied by :func:`qsse_md.md.runner.run`).
 
     Attributes
     ----------
@@ -27,24 +40,30 @@ class SystemOptions:
         PME relative error tolerance (dimensionless).
     constraints : str
         "none", "hbonds", "allbonds" or "hangles".
-    hydrogen_mass_amu : float or None
-        Repartitioned hydrogen mass in Da (e.g. 3.0 for a 4 fs step), or None.
     dispersion_correction : bool
         Long-range isotropic Lennard-Jones correction.
     """
 
-    nonbonded_cutoff_nm: float = 1.0
-    ewald_error_tolerance: float = 5e-4
-    constraints: str = "hbonds"
-    hydrogen_mass_amu: float | None = None
+    nonbonded_cutoff_nm: float = setting(1.0, above=0, hint="typical: 1.0")
+    ewald_error_tolerance: float = setting(5e-4, above=0)
+    constraints: str = setting("hbonds", convert=_constraints)
     dispersion_correction: bool = True
 
-    def __post_init__(self):
-        if self.constraints.lower() not in CONSTRAINTS:
-            raise ValueError(f"unknown constraints '{self.constraints}': use one of "
-                             f"{', '.join(CONSTRAINTS)}")
-        if self.nonbonded_cutoff_nm <= 0:
-            raise ValueError("nonbonded_cutoff_nm must be positive (typical: 1.0)")
+
+@dataclass(frozen=True, kw_only=True)
+class Minimisation:
+    """Settings of :func:`minimise` (a recipe's ``[minimize]`` table, a protocol's minimize stage).
+
+    Attributes
+    ----------
+    tolerance_kj_per_mol_nm : float
+        Convergence threshold on the root-mean-square force, in kJ/mol/nm.
+    max_iterations : int
+        Iteration cap; 0 means until converged.
+    """
+
+    tolerance_kj_per_mol_nm: float = setting(10.0, above=0, hint="typical 10")
+    max_iterations: int = setting(0, at_least=0, hint="0 = until converged")
 
 
 def create_system(topology: app.Topology, forcefield_files: Sequence[Path],
@@ -63,21 +82,18 @@ def create_system(topology: app.Topology, forcefield_files: Sequence[Path],
                          f"box edge ({min(edge_nm) / 2:.2f} nm); use more molecules or a "
                          "shorter cutoff")
     forcefield = app.ForceField(*[str(f) for f in forcefield_files])
-    kwargs = {}
-    if options.hydrogen_mass_amu is not None:
-        kwargs["hydrogenMass"] = options.hydrogen_mass_amu * unit.amu
     try:
         system = forcefield.createSystem(
             topology, nonbondedMethod=app.PME,
             nonbondedCutoff=options.nonbonded_cutoff_nm * unit.nanometer,
-            constraints=CONSTRAINTS[options.constraints.lower()],
-            rigidWater=False, ewaldErrorTolerance=options.ewald_error_tolerance, **kwargs)
+            constraints=CONSTRAINTS[options.constraints],
+            rigidWater=False, ewaldErrorTolerance=options.ewald_error_tolerance)
     except ValueError as error:
         raise ValueError(f"force-field assignment failed: {str(error).splitlines()[0]}") from None
     for force in system.getForces():
         if isinstance(force, openmm.NonbondedForce):
             force.setUseDispersionCorrection(options.dispersion_correction)
-    if options.constraints.lower() in ("none", "hbonds"):
+    if options.constraints in ("none", "hbonds"):
         check_angle_coverage(topology, system)
     total = total_charge_e(system)
     if abs(total) > 1e-6:
@@ -112,23 +128,56 @@ def total_charge_e(system: openmm.System) -> float:
                      for i in range(force.getNumParticles())))
 
 
-def minimise(topology: app.Topology, system: openmm.System, positions_angstrom: np.ndarray,
-             tolerance_kj_mol_nm: float = 10.0, max_iterations: int = 0,
-             platform: str = "CPU") -> tuple[np.ndarray, float, float]:
-    """Minimise the energy with L-BFGS; return positions (Å) and energies before/after (kJ/mol)."""
-    integrator = openmm.VerletIntegrator(0.001)
-    context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName(platform))
-    context.setPositions(positions_angstrom * 0.1)
+def minimise(context: openmm.Context, settings: Minimisation = Minimisation()) -> tuple[float, float]:
+    """Minimise the energy of ``context`` in place with L-BFGS (the one minimiser).
+
+    Parameters
+    ----------
+    context : openmm.Context
+        Context holding the positions (and box) to minimise.
+    settings : Minimisation
+        Force tolerance (kJ/mol/nm) and iteration cap.
+
+    Returns
+    -------
+    before, after : float
+        Potential energy before and after, kJ/mol.
+
+    Raises
+    ------
+    ValueError
+        If the minimised energy is not finite (overlapping atoms, a broken force field).
+    """
     before = context.getState(getEnergy=True).getPotentialEnergy()
     openmm.LocalEnergyMinimizer.minimize(
-        context, tolerance_kj_mol_nm * unit.kilojoule_per_mole / unit.nanometer, max_iterations)
-    state = context.getState(getEnergy=True, getPositions=True)
-    after = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        context, settings.tolerance_kj_per_mol_nm * unit.kilojoule_per_mole / unit.nanometer,
+        settings.max_iterations)
+    after = context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(
+        unit.kilojoule_per_mole)
     if not np.isfinite(after):
         raise ValueError("energy minimisation produced a non-finite energy; check the packing "
-                         "density and the force-field files")
-    positions = state.getPositions(asNumpy=True).value_in_unit(unit.angstrom)
-    return positions, before.value_in_unit(unit.kilojoule_per_mole), after
+                         "density (overlapping atoms) and the force-field files")
+    return before.value_in_unit(unit.kilojoule_per_mole), after
+
+
+def minimise_positions(system: openmm.System, positions_angstrom: np.ndarray,
+                       settings: Minimisation = Minimisation(),
+                       platform: str = "CPU") -> tuple[np.ndarray, float, float]:
+    """:func:`minimise` ``system`` from ``positions_angstrom``.
+
+    Returns
+    -------
+    positions : numpy.ndarray, shape (n_atoms, 3)
+        Minimised positions, Å.
+    before, after : float
+        Potential energy before and after, kJ/mol.
+    """
+    context = openmm.Context(system, openmm.VerletIntegrator(0.001),
+                             openmm.Platform.getPlatformByName(platform))
+    context.setPositions(positions_angstrom * 0.1)
+    before, after = minimise(context, settings)
+    positions = context.getState(getPositions=True).getPositions(asNumpy=True)
+    return positions.value_in_unit(unit.angstrom), before, after
 
 
 def compress(system: openmm.System, positions_angstrom: np.ndarray, target_edge_angstrom: float,

@@ -32,6 +32,9 @@ of monomers for a copolymer, or a table of ``[polymers.*]`` keys with an optiona
 (replaces the working temperature: every stage held at the protocol's final temperature),
 ``protocol`` and ``seed`` (replica: recipe packing seed and protocol seed).
 
+Every table is a frozen dataclass checked by :func:`qsse_md.spec.parse` (:class:`CampaignFile`);
+grid and point values are checked when the recipe and protocol of each point are parsed.
+
 Each point becomes a task whose full specification (recipe mapping, protocol mapping,
 platform, analyses) is hashed (SHA-256 of canonical JSON); the first 12 hex digits name
 its folder.
@@ -43,18 +46,48 @@ import copy
 import hashlib
 import itertools
 import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from qsse_md.errors import InputError
 from qsse_md.fileio import read_toml
+from qsse_md.spec import check_keys, parse, parse_file, require, setting
 
 GRID_FIELDS = ("recipe", "polymer", "solvent", "salt", "composition", "density_g_per_cm3",
                "temperature_K", "protocol", "seed")
-CAMPAIGN_KEYS = {"name", "description", "base", "protocol", "platform", "analysis",
-                 "polymer_segment"}
-TOP_KEYS = {"campaign", "base", "grid", "point", "resources"}
 ANALYSES = ("report", "solvation", "transport")
 ID_DIGITS = 12
+
+
+def _analyses(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not set(value) <= set(ANALYSES):
+        raise ValueError(f"analysis = {value!r}: choose from {', '.join(ANALYSES)}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """The ``[campaign]`` table (see the module docstring); ``name`` defaults to the file's stem."""
+
+    name: str = ""
+    description: str = ""
+    base: str | None = None
+    protocol: str | None = None
+    platform: str | None = None
+    analysis: tuple[str, ...] = setting(ANALYSES, convert=_analyses)
+    polymer_segment: str | None = None
+
+
+@dataclass(frozen=True)
+class CampaignFile:
+    """A campaign file: settings, an optional inline base recipe, grid, points, resources."""
+
+    campaign: CampaignSettings = CampaignSettings()
+    base: dict | None = None
+    grid: dict | None = None
+    point: list | None = None
+    resources: dict = field(default_factory=dict)
 
 
 def spec_hash(spec: Mapping) -> str:
@@ -67,75 +100,61 @@ def expand(data: Mapping, origin: Path | None = None) -> tuple[dict, list[dict]]
     """Validate a parsed campaign file; return (settings, tasks).
 
     Each task is ``{"id", "sha256", "variables": {field: label}, "spec": {...}}``.
-    Raises ValueError with one line for unknown keys or grid fields, empty grids, bad
+    Raises InputError with one line for unknown keys or grid fields, empty grids, bad
     values, recipes or protocols that do not validate, and duplicate points.
     """
     origin = Path(origin) if origin else Path.cwd()
-    _check_keys("campaign file", data, TOP_KEYS)
-    settings = dict(data.get("campaign", {}))
-    _check_keys("[campaign]", settings, CAMPAIGN_KEYS)
-    analysis = list(settings.get("analysis", ANALYSES))
-    unknown = sorted(set(analysis) - set(ANALYSES))
-    if unknown or not analysis:
-        raise ValueError(f"[campaign] analysis {analysis!r}: choose from {', '.join(ANALYSES)}")
-    settings["analysis"] = analysis
-    settings.setdefault("name", origin.stem if origin.suffix else "campaign")
-    resources = dict(data.get("resources", {}))
-    points = _points(data)
+    campaign = parse(CampaignFile, data, "")
+    settings = {**asdict(campaign.campaign), "analysis": list(campaign.campaign.analysis)}
+    settings["name"] = settings["name"] or (origin.stem if origin.suffix else "campaign")
+    points = _points(campaign)
     tasks, seen = [], {}
     for variables in points:
-        spec = _task_spec(variables, data, settings, origin)
+        spec = _task_spec(variables, campaign, settings, origin)
         digest = spec_hash(spec)
         labels = {name: label(name, value) for name, value in variables.items()}
         if digest in seen:
-            raise ValueError(f"points {seen[digest]} and {labels} give the same task; remove one")
+            raise InputError(f"points {seen[digest]} and {labels} give the same task; remove one")
         seen[digest] = labels
         tasks.append({"id": digest[:ID_DIGITS], "sha256": digest, "variables": labels, "spec": spec})
-    return {**settings, "resources": resources}, tasks
+    return {**settings, "resources": campaign.resources}, tasks
 
 
 def load(path: str | Path) -> tuple[dict, list[dict]]:
     """Read and expand a campaign file (see :func:`expand`)."""
     path = Path(path)
-    return expand(read_toml(path, "campaign file"), origin=path)
+    return parse_file(path, "campaign file", lambda data, default_name: expand(data, path))
 
 
-def _points(data: Mapping) -> list[dict]:
-    grid = data.get("grid")
-    listed = data.get("point")
-    if grid is None and listed is None:
-        raise ValueError("campaign file has neither [grid] nor [[point]]; add one "
-                         "(fields: " + ", ".join(GRID_FIELDS) + ")")
+def _points(campaign: CampaignFile) -> list[dict]:
+    grid, listed = campaign.grid, campaign.point
+    require(grid is not None or listed is not None, "campaign file has neither [grid] nor "
+            "[[point]]; add one (fields: " + ", ".join(GRID_FIELDS) + ")")
     points = []
     if grid is not None:
-        _check_keys("[grid]", grid, set(GRID_FIELDS), what="field")
-        if not grid:
-            raise ValueError("[grid] is empty; give at least one field with a list of values")
-        names = list(grid)
-        for name in names:
-            values = grid[name]
-            if not isinstance(values, list):
-                raise ValueError(f"[grid] {name} must be a list of values, e.g. {name} = [...]")
-            if not values:
-                raise ValueError(f"[grid] {name} is an empty list; give at least one value")
-        points += [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+        check_keys("[grid]", grid, set(GRID_FIELDS))
+        require(bool(grid), "[grid] is empty; give at least one field with a list of values")
+        for name, values in grid.items():
+            require(isinstance(values, list), f"[grid]: {name} must be a list of values, e.g. "
+                    f"{name} = [...]")
+            require(bool(values), f"[grid]: {name} is an empty list; give at least one value")
+        points += [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
     if listed is not None:
-        if not isinstance(listed, list) or not listed:
-            raise ValueError("[[point]] is empty; give at least one point")
+        require(bool(listed), "[[point]] is empty; give at least one point")
         for index, point in enumerate(listed):
-            _check_keys(f"[[point]] {index + 1}", point, set(GRID_FIELDS), what="field")
+            check_keys(f"[[point]] {index + 1}", point, set(GRID_FIELDS))
             points.append(dict(point))
     return points
 
 
-def _task_spec(variables: Mapping, data: Mapping, settings: Mapping, origin: Path) -> dict:
+def _task_spec(variables: Mapping, campaign: CampaignFile, settings: Mapping, origin: Path) -> dict:
     from qsse_md.build.recipe import parse_recipe
     from qsse_md.md.protocol import load_protocol, parse_protocol
 
-    recipe = _base_recipe(variables.get("recipe"), data, settings, origin)
+    recipe = _base_recipe(variables.get("recipe"), campaign.base, settings, origin)
     protocol_ref = variables.get("protocol", settings.get("protocol"))
     if protocol_ref is None:
-        raise ValueError("no protocol: set [campaign] protocol = \"reference\" (or a grid field)")
+        raise InputError("no protocol: set [campaign] protocol = \"reference\" (or a grid field)")
     protocol = load_protocol(_relative(protocol_ref, origin)).to_dict()
     where = ", ".join(f"{k}={label(k, v)}" for k, v in variables.items())
     for name, value in variables.items():
@@ -143,20 +162,20 @@ def _task_spec(variables: Mapping, data: Mapping, settings: Mapping, origin: Pat
     try:
         parse_recipe(copy.deepcopy(recipe))
         protocol = parse_protocol(protocol).to_dict()
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"point ({where}): {error}") from None
+    except InputError as error:
+        raise InputError(f"point ({where}): {error}") from None
     return {"kind": "md", "recipe": recipe, "protocol": protocol,
             "platform": settings.get("platform"), "analysis": list(settings["analysis"])}
 
 
-def _base_recipe(ref, data, settings, origin) -> dict:
+def _base_recipe(ref, base: dict | None, settings, origin) -> dict:
     from qsse_md.resources import systems_dir
 
-    if ref is None and "base" in data:
-        return copy.deepcopy(dict(data["base"]))
+    if ref is None and base is not None:
+        return copy.deepcopy(base)
     ref = ref if ref is not None else settings.get("base")
     if ref is None:
-        raise ValueError("no base recipe: set [campaign] base = \"tiny\" or give a [base] table")
+        raise InputError("no base recipe: set [campaign] base = \"tiny\" or give a [base] table")
     path = _relative(ref, origin)
     if not path.is_file():
         shipped = systems_dir() / f"{ref}.toml"
@@ -184,7 +203,7 @@ def _apply(name: str, value: Any, recipe: dict, protocol: dict, settings: Mappin
         return
     if name == "seed":
         if not isinstance(value, int) or value < 0:
-            raise ValueError(f"seed {value!r} must be a non-negative integer")
+            raise InputError(f"seed {value!r} must be a non-negative integer")
         recipe["seed"] = value
         protocol["seed"] = value
     elif name == "density_g_per_cm3":
@@ -199,7 +218,7 @@ def _apply(name: str, value: Any, recipe: dict, protocol: dict, settings: Mappin
         composition["solvent"] = dict(value) if isinstance(value, Mapping) else str(value)
     elif name == "composition":
         if not isinstance(value, Mapping):
-            raise ValueError(f"composition value {value!r} must be a table")
+            raise InputError(f"composition value {value!r} must be a table")
         composition.update({k: v for k, v in value.items() if k != "label"})
     elif name == "polymer":
         _set_polymer(recipe, value, settings.get("polymer_segment"))
@@ -207,16 +226,16 @@ def _apply(name: str, value: Any, recipe: dict, protocol: dict, settings: Mappin
 
 def _require_form(composition: Mapping, name: str, where: str) -> None:
     if composition.get("form", "counts") == "counts":
-        raise ValueError(f"point ({where}): grid field '{name}' needs a base composition by role "
+        raise InputError(f"point ({where}): grid field '{name}' needs a base composition by role "
                          "(weight_fractions, molarity or molar_ratio), not counts")
 
 
 def _set_temperature(protocol: dict, temperature: float) -> None:
     if temperature <= 0:
-        raise ValueError(f"temperature_K {temperature} must be positive")
+        raise InputError(f"temperature_K {temperature} must be positive")
     holds = [s for s in protocol["stage"] if "temperature_K" in s]
     if not holds:
-        raise ValueError(f"protocol {protocol.get('name')} has no constant-temperature stage to set")
+        raise InputError(f"protocol {protocol.get('name')} has no constant-temperature stage to set")
     working = holds[-1]["temperature_K"]
     for stage in holds:
         if stage["temperature_K"] == working:
@@ -227,11 +246,11 @@ def _set_polymer(recipe: dict, value: Any, segment: str | None) -> None:
     polymers = recipe.get("polymers", {})
     if segment is None:
         if len(polymers) != 1:
-            raise ValueError("grid field 'polymer' needs [campaign] polymer_segment = NAME when "
+            raise InputError("grid field 'polymer' needs [campaign] polymer_segment = NAME when "
                              f"the base recipe has {len(polymers)} polymer segments")
         segment = next(iter(polymers))
     if segment not in polymers:
-        raise ValueError(f"polymer_segment '{segment}' is not a [polymers.*] table of the base recipe")
+        raise InputError(f"polymer_segment '{segment}' is not a [polymers.*] table of the base recipe")
     spec = polymers[segment]
     if isinstance(value, Mapping):
         spec.update({k: v for k, v in value.items() if k != "label"})
@@ -255,12 +274,3 @@ def label(name: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def _check_keys(where: str, table: Any, allowed: set, what: str = "key") -> None:
-    if not isinstance(table, Mapping):
-        raise ValueError(f"{where} must be a TOML table")
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(f"{where} has unknown {what}(s) {', '.join(unknown)}; allowed: "
-                         f"{', '.join(sorted(allowed))}")

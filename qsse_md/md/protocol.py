@@ -34,17 +34,21 @@ A protocol file looks like::
     profile = "stepped"            # linear | stepped
     plateaus = 3
     duration_ps = 3000.0
+
+Every table is a frozen dataclass checked by :func:`qsse_md.spec.parse`; the minimize
+stage shares its settings (:class:`qsse_md.build.system.Minimisation`) and its minimiser
+with the build. The protocol owns hydrogen-mass repartitioning (``hydrogen_mass_amu``).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-from qsse_md.fileio import read_toml
+from qsse_md.build.system import Minimisation
 from qsse_md.resources import file_or_shipped, systems_dir
+from qsse_md.spec import check_keys, parse, parse_file, require, setting
 
 
 PLATFORMS = ("auto", "CUDA", "OpenCL", "CPU", "Reference")
@@ -54,22 +58,18 @@ RAMP_PROFILES = ("linear", "stepped")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Minimize:
-    """Local energy minimisation (L-BFGS).
+class Minimize(Minimisation):
+    """Local energy minimisation (L-BFGS, :func:`qsse_md.build.system.minimise`), with the
+    settings of :class:`~qsse_md.build.system.Minimisation` (``tolerance_kj_per_mol_nm`` in
+    kJ/mol/nm, ``max_iterations``).
 
     Attributes
     ----------
-    tolerance_kj_per_mol_nm : float
-        Convergence threshold on the root-mean-square force, in kJ/mol/nm.
-    max_iterations : int
-        Iteration cap; 0 means until converged.
     name : str
         Stage name used for its output folder; defaults to "minimize".
     """
 
     kind: str = "minimize"
-    tolerance_kj_per_mol_nm: float = 10.0
-    max_iterations: int = 0
     name: str = ""
 
 
@@ -95,12 +95,13 @@ class _Dynamics:
         Stage name used for its output folder; defaults to the kind.
     """
 
-    duration_ps: float
-    timestep_fs: float = 2.0
-    report_interval_ps: float = 1.0
-    friction_per_ps: float = 1.0
-    pressure_bar: float = 1.01325
-    barostat_interval_steps: int = 25
+    duration_ps: float = setting(above=0)
+    timestep_fs: float = setting(2.0, above=0, at_most=10,
+                                 hint="use 2 fs, or 4 fs with hydrogen_mass_amu = 3")
+    report_interval_ps: float = setting(1.0, above=0)
+    friction_per_ps: float = setting(1.0, above=0)
+    pressure_bar: float = setting(1.01325, above=0)
+    barostat_interval_steps: int = setting(25, at_least=1)
     name: str = ""
 
     @property
@@ -119,7 +120,7 @@ class Hold(_Dynamics):
     """Constant-temperature dynamics; ``kind`` is "nvt" or "npt" (Monte Carlo barostat)."""
 
     kind: str
-    temperature_K: float
+    temperature_K: float = setting(above=0)
 
     @property
     def ensemble(self) -> str:
@@ -141,11 +142,11 @@ class Ramp(_Dynamics):
     """
 
     kind: str = "ramp"
-    ensemble: str = "nvt"
-    start_temperature_K: float
-    end_temperature_K: float
-    profile: str = "linear"
-    plateaus: int = 0
+    ensemble: str = setting("nvt", choices=("nvt", "npt"))
+    start_temperature_K: float = setting(above=0)
+    end_temperature_K: float = setting(above=0)
+    profile: str = setting("linear", choices=RAMP_PROFILES)
+    plateaus: int = setting(0, at_least=0)
 
     def temperature_at_K(self, time_ps: float) -> float:
         """Thermostat temperature in K for the report interval starting at ``time_ps``."""
@@ -168,13 +169,14 @@ class Protocol:
 
     stages: tuple[Stage, ...]
     name: str = "protocol"
-    seed: int = 2024
-    platform: str = "auto"
-    precision: str = "mixed"
-    hydrogen_mass_amu: float | None = None
-    checkpoint_interval_s: float = 600.0
-    trajectory_format: str = "xtc"
-    max_retries: int = 3
+    seed: int = setting(2024, at_least=0)
+    platform: str = setting("auto", choices=PLATFORMS)
+    precision: str = setting("mixed", choices=PRECISIONS)
+    hydrogen_mass_amu: float | None = setting(None, at_least=1.0, at_most=5.0, hint="use 3.0 "
+                                              "for a 4 fs step, or leave it out")
+    checkpoint_interval_s: float = setting(600.0, at_least=0, hint="0 = at every frame")
+    trajectory_format: str = setting("xtc", choices=TRAJECTORY_FORMATS)
+    max_retries: int = setting(3, at_least=0)
 
     def stage_dirs(self) -> list[str]:
         """Output folder names of the stages: ``01_minimize``, ``02_anneal_600K``, ..."""
@@ -192,31 +194,21 @@ def parse_protocol(data: Mapping[str, Any], default_name: str = "protocol") -> P
 
     Raises
     ------
-    ValueError
-        With one line saying what is wrong and how to fix it.
+    InputError
+        With one line naming the stage or key, saying what is wrong and how to fix it.
     """
-    top = {f.name for f in fields(Protocol)} - {"stages"}
-    _check_keys("protocol", data, top | {"stage"})
+    check_keys("", data, {f.name for f in fields(Protocol)} - {"stages"} | {"stage"})
     stages_data = data.get("stage", [])
-    if not isinstance(stages_data, list) or not stages_data:
-        raise ValueError("protocol has no stages; add [[stage]] tables (kind = \"minimize\", "
-                         "\"nvt\", \"npt\" or \"ramp\")")
-    stages = tuple(_parse_stage(i + 1, dict(s)) for i, s in enumerate(stages_data))
-    options = {k: v for k, v in data.items() if k != "stage"}
-    options.setdefault("name", default_name)
-    protocol = Protocol(stages=stages, **options)
-    _validate_options(protocol)
-    return protocol
+    require(isinstance(stages_data, list) and bool(stages_data), "protocol has no stages; add "
+            "[[stage]] tables (kind = \"minimize\", \"nvt\", \"npt\" or \"ramp\")")
+    stages = tuple(_parse_stage(i + 1, s) for i, s in enumerate(stages_data))
+    options = {"name": default_name, **{k: v for k, v in data.items() if k != "stage"}}
+    return parse(Protocol, options, "", stages=stages)
 
 
 def load_protocol(path_or_name: str | Path) -> Protocol:
     """Read a protocol TOML file, or a shipped one by name ("reference", "cooling", "test")."""
-    path = protocol_path(path_or_name)
-    data = read_toml(path, "protocol")
-    try:
-        return parse_protocol(data, default_name=path.stem)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"protocol {path}: {error}") from None
+    return parse_file(protocol_path(path_or_name), "protocol", parse_protocol)
 
 
 def protocol_path(path_or_name: str | Path) -> Path:
@@ -241,90 +233,34 @@ def _stage_dict(stage: Stage) -> dict:
     return record
 
 
-def _parse_stage(number: int, data: dict) -> Stage:
+def _parse_stage(number: int, data: Any) -> Stage:
     where = f"stage {number}"
-    kind = data.get("kind")
-    if kind not in STAGE_CLASSES:
-        raise ValueError(f"{where}: kind = {kind!r} is not one of minimize, nvt, npt, ramp")
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    require(kind in STAGE_CLASSES, f"{where}: kind = {kind!r} is not one of minimize, nvt, "
+            "npt, ramp")
     cls = STAGE_CLASSES[kind]
     allowed = {f.name for f in fields(cls)}
-    ensemble = data.get("ensemble", "nvt") if kind == "ramp" else kind
-    if ensemble == "nvt":
+    if (data.get("ensemble", "nvt") if kind == "ramp" else kind) == "nvt":
         allowed -= NPT_ONLY_KEYS
-    _check_keys(where, data, allowed)
-    try:
-        stage = cls(**data)
-    except TypeError as error:
-        missing = str(error).split("argument", 1)[-1].strip(": s")
-        raise ValueError(f"{where} ({kind}): missing {missing}") from None
-    _validate_stage(where, stage)
+    check_keys(where, data, allowed)
+    stage = parse(cls, data, where)
+    if not isinstance(stage, Minimize):
+        _check_timing(where, stage)
     return stage
 
 
-def _validate_stage(where: str, stage: Stage) -> None:
-    if isinstance(stage, Minimize):
-        _require(stage.tolerance_kj_per_mol_nm > 0, f"{where}: tolerance_kj_per_mol_nm must "
-                 "be positive (typical 10)")
-        _require(stage.max_iterations >= 0, f"{where}: max_iterations must be >= 0 (0 = "
-                 "until converged)")
-        return
-    for key in ("duration_ps", "timestep_fs", "report_interval_ps", "friction_per_ps",
-                "pressure_bar", "barostat_interval_steps"):
-        value = getattr(stage, key)
-        _require(isinstance(value, (int, float)) and math.isfinite(value) and value > 0,
-                 f"{where}: {key} = {value!r} must be a positive number")
-    temperatures = ([stage.temperature_K] if isinstance(stage, Hold)
-                    else [stage.start_temperature_K, stage.end_temperature_K])
-    for value in temperatures:
-        _require(isinstance(value, (int, float)) and value > 0,
-                 f"{where}: temperature {value!r} K must be positive")
-    _require(stage.timestep_fs <= 10, f"{where}: timestep_fs = {stage.timestep_fs} is too "
-             "large; use 2 fs, or 4 fs with hydrogen_mass_amu = 3")
+def _check_timing(where: str, stage: Stage) -> None:
     steps = stage.report_interval_ps * 1000.0 / stage.timestep_fs
-    _require(abs(steps - round(steps)) < 1e-6, f"{where}: report_interval_ps = "
-             f"{stage.report_interval_ps} is not a whole number of {stage.timestep_fs} fs "
-             "steps; change one of them")
+    require(abs(steps - round(steps)) < 1e-6, f"{where}: report_interval_ps = "
+            f"{stage.report_interval_ps} is not a whole number of {stage.timestep_fs} fs "
+            "steps; change one of them")
     frames = stage.duration_ps / stage.report_interval_ps
-    _require(abs(frames - round(frames)) < 1e-6 and round(frames) >= 1,
-             f"{where}: duration_ps = {stage.duration_ps} is not a whole number of "
-             f"report intervals ({stage.report_interval_ps} ps); change one of them")
-    if isinstance(stage, Ramp):
-        _require(stage.ensemble in ("nvt", "npt"), f"{where}: ensemble must be nvt or npt")
-        _require(stage.profile in RAMP_PROFILES, f"{where}: profile must be linear or stepped")
-        _require(stage.profile == "linear" or 2 <= stage.plateaus <= stage.frames,
-                 f"{where}: a stepped ramp needs 2 <= plateaus <= {stage.frames} (frames)")
-
-
-def _validate_options(protocol: Protocol) -> None:
-    _require(protocol.platform in PLATFORMS, f"platform = {protocol.platform!r} is not one "
-             f"of {', '.join(PLATFORMS)}")
-    _require(protocol.precision in PRECISIONS, f"precision = {protocol.precision!r} is not "
-             f"one of {', '.join(PRECISIONS)}")
-    _require(protocol.trajectory_format in TRAJECTORY_FORMATS, "trajectory_format must be "
-             "\"xtc\" or \"dcd\"")
-    _require(isinstance(protocol.seed, int) and protocol.seed >= 0,
-             "seed must be a non-negative integer")
-    _require(isinstance(protocol.checkpoint_interval_s, (int, float))
-             and protocol.checkpoint_interval_s >= 0, "checkpoint_interval_s must be a "
-             "number >= 0 (0 = at every frame)")
-    _require(isinstance(protocol.max_retries, int) and protocol.max_retries >= 0,
-             "max_retries must be a non-negative integer")
-    mass = protocol.hydrogen_mass_amu
-    _require(mass is None or isinstance(mass, (int, float)) and 1.0 <= mass <= 5.0,
-             f"hydrogen_mass_amu = {mass} is outside 1-5 Da; use 3.0 for a 4 fs step, or "
-             "leave it out")
-
-
-def _check_keys(where: str, data: Mapping, allowed: set[str]) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
-                         f"{', '.join(sorted(allowed))}")
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
+    require(abs(frames - round(frames)) < 1e-6 and round(frames) >= 1,
+            f"{where}: duration_ps = {stage.duration_ps} is not a whole number of "
+            f"report intervals ({stage.report_interval_ps} ps); change one of them")
+    require(not isinstance(stage, Ramp) or stage.profile == "linear"
+            or 2 <= stage.plateaus <= stage.frames,
+            f"{where}: a stepped ramp needs 2 <= plateaus <= {stage.frames} (frames)")
 
 
 def _toml_value(value: Any) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 import openmm
 from openmm import app, unit
 
+from qsse_md.build.system import minimise
 from qsse_md.errors import UserFixableError
 from qsse_md.fileio import atomic_write_bytes
 from qsse_md.md.output import (StateLog, TrajectoryWriter, file_size, read_checkpoint,
@@ -76,19 +77,13 @@ def derived_seed(*parts) -> int:
 
 
 def run_minimize(stage: Minimize, folder: Path, run: RunContext, start: openmm.State) -> dict:
-    """Minimise from ``start``; write ``final_state.xml``; return energies in kJ/mol."""
+    """Minimise from ``start`` with :func:`qsse_md.build.system.minimise`; write
+    ``final_state.xml``; return energies in kJ/mol."""
     context = openmm.Context(run.system, openmm.VerletIntegrator(0.001), run.platform,
                              run.properties)
     _apply_state(context, start)
-    before = _potential_kj(context.getState(getEnergy=True))
-    openmm.LocalEnergyMinimizer.minimize(
-        context, stage.tolerance_kj_per_mol_nm * unit.kilojoule_per_mole / unit.nanometer,
-        stage.max_iterations)
+    before, after = minimise(context, stage)
     state = context.getState(getPositions=True, getVelocities=True, getEnergy=True)
-    after = _potential_kj(state)
-    if not np.isfinite(after):
-        raise UnstableSimulationError("minimisation produced a non-finite energy; check the "
-                                      "build (overlapping atoms) and the force field")
     atomic_write_bytes(folder / FINAL_STATE, openmm.XmlSerializer.serialize(state).encode())
     return {"potential_energy_kj_per_mol": {"start": before, "minimised": after}}
 

@@ -114,7 +114,7 @@ def test_helper_programs_are_found_without_an_activated_environment(monkeypatch)
     ({"composition": {"form": "counts", "counts": {"XYZ": 3}}}, "XYZ"),
     ({"composition": {"form": "counts", "counts": {"EC": 3}}, "colour": 1}, "unknown key"),
     ({"composition": {"form": "counts", "counts": {"EC": 3}},
-      "box": {"density_g_per_cm3": 12}}, "impossible"),
+      "box": {"density_g_per_cm3": 12}}, "density_g_per_cm3 = 12 must be between"),
     ({"polymers": {"P": {"n_units": 3}}, "composition": {"form": "counts",
                                                           "counts": {"P": 1}}}, "monomers"),
 ])

@@ -21,7 +21,7 @@ def test_shipped_recipe_builds_at_its_density(path, tmp_path):
     recipe = load_recipe(path)
     record = build_system(recipe, tmp_path / "box")
     assert record["total_charge_e"] == 0.0
-    assert record["density_g_per_cm3"] >= recipe.density_g_per_cm3 * 0.999
-    assert record["density_g_per_cm3"] < recipe.density_g_per_cm3 * 1.08
+    assert record["density_g_per_cm3"] >= recipe.box.density_g_per_cm3 * 0.999
+    assert record["density_g_per_cm3"] < recipe.box.density_g_per_cm3 * 1.08
     energies = record["potential_energy_kj_per_mol"]
     assert energies["minimised"] < 0

@@ -146,7 +146,7 @@ def test_shipped_campaign_files_plan(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ('[campaign]\nbase = "tiny"\nprotocol = "test"\n[grid]\nviscosity = [1, 2]\n', "unknown field"),
+    ('[campaign]\nbase = "tiny"\nprotocol = "test"\n[grid]\nviscosity = [1, 2]\n', "[grid]: unknown key(s) viscosity"),
     ('[campaign]\nbase = "tiny"\nprotocol = "test"\n[grid]\nseed = []\n', "empty list"),
     ('[campaign]\nbase = "tiny"\nprotocol = "test"\n[grid]\n', "[grid] is empty"),
     ('[campaign]\nbase = "tiny"\nprotocol = "test"\n', "neither [grid] nor [[point]]"),

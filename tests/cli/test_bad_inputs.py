@@ -94,11 +94,27 @@ def inputs(tmp_path_factory):
     (folder / "nonempty" / "keep.txt").write_text("keep\n")
     (folder / "tiny").mkdir()  # a folder named like a shipped recipe
     recipes = {"nacl": 'counts = { EC = 10, NaCl = 2 }\n', "dense": 'counts = { EC = 10 }\n[box]\n'
-               'density_g_per_cm3 = 5.0\n', "unknown_key": 'counts = { EC = 10 }\ncolour = "blue"\n'}
+               'density_g_per_cm3 = 5.0\n', "unknown_key": 'counts = { EC = 10 }\ncolour = "blue"\n',
+               "variants": 'counts = { EC = 10 }\n[box]\npolymer_variants = "four"\n',
+               "hmr": 'counts = { EC = 10 }\n[system]\nhydrogen_mass_amu = 3.0\n',
+               "constraints": 'counts = { EC = 10 }\n[system]\nconstraints = "water"\n',
+               "no_monomers": 'counts = { P = 2 }\n[polymers.P]\nn_units = 3\n',
+               "li_model": 'counts = { EC = 10 }\n[forcefield]\nli_model = "dang"\n',
+               "bad_minimize": 'counts = { EC = 10 }\n[minimize]\nmax_iterations = -5\n'}
     for name, body in recipes.items():
         (folder / f"{name}.toml").write_text(RECIPE_HEAD + body)
     (folder / "bad_stage.toml").write_text('[[stage]]\nkind = "boil"\n')
     (folder / "no_stages.toml").write_text('name = "nothing"\n')
+    stage = '[[stage]]\nkind = "minimize"\n'
+    (folder / "heavy_h.toml").write_text('hydrogen_mass_amu = 9.0\n' + stage)
+    (folder / "bad_seed.toml").write_text('seed = "seven"\n' + stage)
+    (folder / "stage_type.toml").write_text(stage + 'max_iterations = 1.5\n')
+    (folder / "bad_analysis.toml").write_text('[campaign]\nbase = "tiny"\nprotocol = "test"\n'
+                                              'analysis = ["rdf"]\n[grid]\nseed = [1]\n')
+    (folder / "campaign_key.toml").write_text('[campaign]\nbase = "tiny"\nprotocol = "test"\n'
+                                              'colour = "red"\n[grid]\nseed = [1]\n')
+    (folder / "point_recipe.toml").write_text('[campaign]\nbase = "tiny"\nprotocol = "test"\n'
+                                              '[grid]\ndensity_g_per_cm3 = [9.0]\n')
     (folder / "empty_grid.toml").write_text('[campaign]\nname = "g"\nbase = "tiny"\nprotocol = "test"\n'
                                             '[grid]\nseed = []\n')
     plan(systems_dir() / "campaigns" / "tiny_grid.toml", folder / "campaign")
@@ -150,10 +166,16 @@ CASES = [
     case("build", "nosuch_recipe", "--out", "{out}", message="neither a file nor a shipped recipe"),
     case("build", "{empty_dir}", "--out", "{out}", message="a folder (not a file)"),
     case("build", "{bad_toml}", "--out", "{out}", message="is not valid TOML"),
-    case("build", "{empty_toml}", "--out", "{out}", message="no [composition] table"),
+    case("build", "{empty_toml}", "--out", "{out}", message="empty.toml: missing composition; add a [composition]"),
     case("build", "{nacl_toml}", "--out", "{out}", message="NaCl"),
-    case("build", "{dense_toml}", "--out", "{out}", message="packing density 5.0"),
-    case("build", "{unknown_key_toml}", "--out", "{out}", message="colour"),
+    case("build", "{dense_toml}", "--out", "{out}", message="[box]: density_g_per_cm3 = 5.0 must be between"),
+    case("build", "{unknown_key_toml}", "--out", "{out}", message="unknown key(s) colour"),
+    case("build", "{variants_toml}", "--out", "{out}", message="polymer_variants = 'four' must be a whole number"),
+    case("build", "{hmr_toml}", "--out", "{out}", message="hmr.toml: [system]: hydrogen_mass_amu belongs to the protocol"),
+    case("build", "{constraints_toml}", "--out", "{out}", message="[system]: constraints = 'water' is not one of"),
+    case("build", "{no_monomers_toml}", "--out", "{out}", message="[polymers.P]: missing monomers"),
+    case("build", "{li_model_toml}", "--out", "{out}", message="li_model = 'dang' is not one of"),
+    case("build", "{bad_minimize_toml}", "--out", "{out}", message="[minimize]: max_iterations = -5 must be >= 0"),
     case("build", "tiny", "--out", "{plain_txt}", message="is a file"),
     case("build", "tiny", "--out", "{under_file}", message="which is a file"),
     case("build", "tiny", "--out", "{proc}", message="cannot be created"),
@@ -172,6 +194,9 @@ CASES = [
     case("run", "{build}", "--protocol", "{bad_toml}", message="is not valid TOML"),
     case("run", "{build}", "--protocol", "{bad_stage_toml}", message="'boil'"),
     case("run", "{build}", "--protocol", "{no_stages_toml}", message="no stages"),
+    case("run", "{build}", "--protocol", "{heavy_h_toml}", message="heavy_h.toml: hydrogen_mass_amu = 9.0"),
+    case("run", "{build}", "--protocol", "{bad_seed_toml}", message="seed = 'seven' must be a whole number"),
+    case("run", "{build}", "--protocol", "{stage_type_toml}", message="stage 1: max_iterations = 1.5"),
     # export
     case("export", message="required: build_dir, --out"),
     case("export", "{build}", message="required: --out"),
@@ -293,6 +318,9 @@ CASES = [
     case("campaign", "plan", "{bad_toml}", "--out", "{out}", message="is not valid TOML"),
     case("campaign", "plan", "{empty_toml}", "--out", "{out}", message="neither [grid] nor [[point]]"),
     case("campaign", "plan", "{empty_grid_toml}", "--out", "{out}", message="empty list"),
+    case("campaign", "plan", "{bad_analysis_toml}", "--out", "{out}", message="[campaign]: analysis = ['rdf']"),
+    case("campaign", "plan", "{campaign_key_toml}", "--out", "{out}", message="[campaign]: unknown key(s) colour"),
+    case("campaign", "plan", "{point_recipe_toml}", "--out", "{out}", message="density_g_per_cm3 = 9.0"),
     case("campaign", "plan", GRID, "--out", "{nonempty}", message="exists and is not empty"),
     case("campaign", "plan", GRID, "--out", "{under_file}", message="which is a file"),
     case("campaign", "plan", GRID, "--out", "{proc}", message="cannot be created"),

@@ -54,14 +54,22 @@ def test_round_trip_keeps_every_option(tmp_path):
 
 @pytest.mark.parametrize("stage, message", [
     ({**NVT, "duraton_ps": 1.0}, "unknown key(s) duraton_ps"),
-    ({**NVT, "duration_ps": -1.0}, "duration_ps = -1.0 must be a positive"),
+    ({**NVT, "duration_ps": -1.0}, "duration_ps = -1.0 must be positive"),
+    ({**NVT, "duration_ps": "2 ps"}, "duration_ps = '2 ps' must be a number"),
+    ({**NVT, "duration_ps": float("inf")}, "duration_ps = inf must be a number"),
+    ({**NVT, "barostat_interval_steps": 2.5}, "unknown key(s) barostat_interval_steps"),
+    ({**NVT, "kind": "npt", "barostat_interval_steps": 2.5}, "must be a whole number"),
+    ({"kind": "minimize", "tolerance_kj_per_mol_nm": 0.0}, "tolerance_kj_per_mol_nm = 0.0 must be positive"),
+    ({"kind": "minimize", "max_iterations": -1}, "max_iterations = -1 must be >= 0"),
     ({**NVT, "report_interval_ps": 0.003}, "not a whole number of 2.0 fs steps"),
     ({**NVT, "duration_ps": 0.25}, "not a whole number of report intervals"),
     ({**NVT, "pressure_bar": 1.0}, "unknown key(s) pressure_bar"),
-    ({**NVT, "temperature_K": -5.0}, "temperature -5.0 K must be positive"),
-    ({**NVT, "timestep_fs": 20.0, "report_interval_ps": 0.2}, "too large"),
+    ({**NVT, "temperature_K": -5.0}, "temperature_K = -5.0 must be positive"),
+    ({**NVT, "timestep_fs": 20.0, "report_interval_ps": 0.2}, "timestep_fs = 20.0 must be <= 10"),
     ({"kind": "nve"}, "kind = 'nve' is not one of"),
-    ({"kind": "npt", "duration_ps": 1.0}, "missing"),
+    ({"kind": "npt", "duration_ps": 1.0}, "missing temperature_K"),
+    ({"kind": "ramp", "start_temperature_K": 300.0, "end_temperature_K": 200.0,
+      "duration_ps": 1.0, "ensemble": "nve"}, "ensemble = 'nve' is not one of nvt, npt"),
     ({"kind": "ramp", "start_temperature_K": 300.0, "end_temperature_K": 200.0,
       "duration_ps": 1.0, "profile": "stepped"}, "plateaus"),
 ])
@@ -75,7 +83,10 @@ def test_bad_stages_fail_with_one_line(stage, message):
 @pytest.mark.parametrize("options, message", [
     ({"platform": "Metal"}, "platform = 'Metal'"),
     ({"trajectory_format": "trr"}, "trajectory_format"),
-    ({"hydrogen_mass_amu": 9.0}, "hydrogen_mass_amu"),
+    ({"hydrogen_mass_amu": 9.0}, "hydrogen_mass_amu = 9.0 must be between 1.0 and 5.0"),
+    ({"seed": -1}, "seed = -1 must be >= 0"),
+    ({"seed": True}, "seed = True must be a whole number"),
+    ({"max_retries": 1.5}, "max_retries = 1.5 must be a whole number"),
     ({"checkpoint_interval_s": -1.0}, "checkpoint_interval_s"),
     ({"colour": "red"}, "unknown key(s) colour"),
 ])
@@ -93,3 +104,19 @@ def test_protocol_without_stages_and_unknown_names_fail(tmp_path):
     bad.write_text("[[stage]\n")
     with pytest.raises(ValueError, match="not valid TOML"):
         load_protocol(bad)
+
+
+def test_old_tolerance_spelling_is_read_with_a_note():
+    stage = {"kind": "minimize", "tolerance_kj_mol_nm": 5.0}
+    with pytest.warns(FutureWarning, match="stage 1: tolerance_kj_mol_nm is now spelled "
+                      "tolerance_kj_per_mol_nm"):
+        protocol = parse_protocol({"stage": [stage]})
+    assert protocol.stages[0].tolerance_kj_per_mol_nm == 5.0
+
+
+def test_protocol_file_errors_name_the_file(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[[stage]]\nkind = "minimize"\nmax_iterations = "many"\n')
+    with pytest.raises(ValueError, match=f"protocol {path}: stage 1: max_iterations = 'many' "
+                       "must be a whole number"):
+        load_protocol(path)
