@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.recipe import load_recipe
 from qsse_md.resources import systems_dir
 
 RESULTS = Path(__file__).parent / "results" / "build_reference_box.json"

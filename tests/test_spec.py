@@ -4,7 +4,7 @@ from dataclasses import FrozenInstanceError, dataclass
 
 import pytest
 
-from qsse_md.build.recipe import load_recipe, parse_recipe
+from qsse_md.assembly.recipe import load_recipe, parse_recipe
 from qsse_md.errors import InputError
 from qsse_md.spec import parse, setting
 

@@ -148,7 +148,7 @@ def _points(campaign: CampaignFile) -> list[dict]:
 
 
 def _task_spec(variables: Mapping, campaign: CampaignFile, settings: Mapping, origin: Path) -> dict:
-    from qsse_md.build.recipe import parse_recipe
+    from qsse_md.assembly.recipe import parse_recipe
     from qsse_md.md.protocol import load_protocol, parse_protocol
 
     recipe = _base_recipe(variables.get("recipe"), campaign.base, settings, origin)

@@ -101,8 +101,8 @@ def _steps(folder: Path, spec: dict, platform: str | None) -> str:
 
 
 def _md(folder: Path, run_dir: Path, spec: dict, platform: str | None) -> None:
-    from qsse_md.build.builder import build_system
-    from qsse_md.build.recipe import parse_recipe
+    from qsse_md.assembly.builder import build_system
+    from qsse_md.assembly.recipe import parse_recipe
     from qsse_md.md.protocol import parse_protocol
     from qsse_md.md.runner import run
 

@@ -62,8 +62,8 @@ def _species_show(args) -> None:
 
 
 def _build(args) -> None:
-    from qsse_md.build.builder import build_system
-    from qsse_md.build.recipe import load_recipe
+    from qsse_md.assembly.builder import build_system
+    from qsse_md.assembly.recipe import load_recipe
     from qsse_md.resources import file_or_shipped, systems_dir
 
     recipe = load_recipe(file_or_shipped(args.recipe, systems_dir(), "recipe"))
@@ -72,8 +72,8 @@ def _build(args) -> None:
 
 
 def _demo(args) -> None:
-    from qsse_md.build.builder import build_system
-    from qsse_md.build.recipe import load_recipe
+    from qsse_md.assembly.builder import build_system
+    from qsse_md.assembly.recipe import load_recipe
     from qsse_md.md.runner import run
     from qsse_md.report.run_report import write_run_report
     from qsse_md.resources import systems_dir
@@ -108,7 +108,7 @@ def _check_demo_folder(out: Path, recipe) -> None:
 
 
 def _systems(args) -> None:
-    from qsse_md.build.recipe import load_recipe
+    from qsse_md.assembly.recipe import load_recipe
     from qsse_md.resources import systems_dir
 
     for path in sorted(systems_dir().glob("*.toml")):

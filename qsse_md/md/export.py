@@ -1,6 +1,6 @@
 """Export a built box to GROMACS (``.top``/``.gro``) and Amber (``prmtop``/``inpcrd``) via ParmEd.
 
-A build folder holds ``topology.pdb`` and ``system.xml`` (see :func:`qsse_md.build.builder.
+A build folder holds ``topology.pdb`` and ``system.xml`` (see :func:`qsse_md.assembly.builder.
 build_system`). ParmEd reads an OpenMM System force by force; anything it cannot represent
 is handled here explicitly, never dropped:
 

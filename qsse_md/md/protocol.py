@@ -36,7 +36,7 @@ A protocol file looks like::
     duration_ps = 3000.0
 
 Every table is a frozen dataclass checked by :func:`qsse_md.spec.parse`; the minimize
-stage shares its settings (:class:`qsse_md.build.system.Minimisation`) and its minimiser
+stage shares its settings (:class:`qsse_md.assembly.system.Minimisation`) and its minimiser
 with the build. The protocol owns hydrogen-mass repartitioning (``hydrogen_mass_amu``).
 """
 
@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-from qsse_md.build.system import Minimisation
+from qsse_md.assembly.system import Minimisation
 from qsse_md.resources import file_or_shipped, systems_dir
 from qsse_md.spec import check_keys, parse, parse_file, require, setting
 
@@ -59,8 +59,8 @@ RAMP_PROFILES = ("linear", "stepped")
 
 @dataclass(frozen=True, kw_only=True)
 class Minimize(Minimisation):
-    """Local energy minimisation (L-BFGS, :func:`qsse_md.build.system.minimise`), with the
-    settings of :class:`~qsse_md.build.system.Minimisation` (``tolerance_kj_per_mol_nm`` in
+    """Local energy minimisation (L-BFGS, :func:`qsse_md.assembly.system.minimise`), with the
+    settings of :class:`~qsse_md.assembly.system.Minimisation` (``tolerance_kj_per_mol_nm`` in
     kJ/mol/nm, ``max_iterations``).
 
     Attributes

@@ -20,7 +20,7 @@ import numpy as np
 import openmm
 from openmm import app, unit
 
-from qsse_md.build.system import minimise
+from qsse_md.assembly.system import minimise
 from qsse_md.errors import UserFixableError
 from qsse_md.fileio import atomic_write_bytes
 from qsse_md.md.output import (StateLog, TrajectoryWriter, file_size, read_checkpoint,
@@ -77,7 +77,7 @@ def derived_seed(*parts) -> int:
 
 
 def run_minimize(stage: Minimize, folder: Path, run: RunContext, start: openmm.State) -> dict:
-    """Minimise from ``start`` with :func:`qsse_md.build.system.minimise`; write
+    """Minimise from ``start`` with :func:`qsse_md.assembly.system.minimise`; write
     ``final_state.xml``; return energies in kJ/mol."""
     context = openmm.Context(run.system, openmm.VerletIntegrator(0.001), run.platform,
                              run.properties)

@@ -97,7 +97,7 @@ def test_end_units_need_consistent_backbone_names():
 def test_backbone_of_a_built_polyacrylate_is_every_alpha_and_beta_carbon(tmp_path):
     from openmm.app import PDBFile
 
-    from qsse_md.build.molecules import build_topology, polymer_molecule
+    from qsse_md.assembly.molecules import build_topology, polymer_molecule
     from qsse_md.chem.polymer import build_segment
 
     segment = build_segment("DOA", n_units=5, seed=2)

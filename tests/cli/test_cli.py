@@ -76,7 +76,7 @@ def test_demo_refuses_a_build_folder_that_is_not_its_own(tmp_path, capsys):
 
 
 def test_demo_resumes_its_own_folder(tmp_path, capsys, monkeypatch):
-    from qsse_md.build.recipe import load_recipe
+    from qsse_md.assembly.recipe import load_recipe
     from qsse_md.md import runner
     from qsse_md.resources import systems_dir
 

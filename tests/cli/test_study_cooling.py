@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.recipe import load_recipe
 from qsse_md.cli.main import main
 from qsse_md.md.runner import run
 from qsse_md.resources import systems_dir

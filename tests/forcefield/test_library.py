@@ -10,7 +10,7 @@ import openmm
 import pytest
 from openmm import app, unit
 
-from qsse_md.build.molecules import build_topology, polymer_molecule, small_molecule
+from qsse_md.assembly.molecules import build_topology, polymer_molecule, small_molecule
 from qsse_md.chem.polymer import build_segment
 from qsse_md.chem.species import get_species, list_species
 from qsse_md.forcefield.amber import amber_binary

@@ -8,8 +8,8 @@ import openmm
 import pytest
 from openmm import app, unit
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.recipe import load_recipe
 from qsse_md.cli.export import add_export_parser
 from qsse_md.md.export import export_system
 from qsse_md.resources import systems_dir

@@ -13,8 +13,8 @@ import numpy as np
 import openmm
 import pytest
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.recipe import load_recipe
 from qsse_md.md import progress as progress_module
 from qsse_md.md import stages
 from qsse_md.md.output import read_checkpoint, write_checkpoint

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.recipe import load_recipe
 from qsse_md.report.run_report import stage_logs, wall_clock_speed_ns_per_day, write_run_report
 from qsse_md.resources import systems_dir
 

@@ -18,12 +18,12 @@ import openmm
 from openmm import app, unit
 
 from qsse_md import __version__
-from qsse_md.build.composition import Component, resolve
-from qsse_md.build.molecules import (MoleculeType, build_topology, polymer_molecule,
+from qsse_md.assembly.composition import Component, resolve
+from qsse_md.assembly.molecules import (MoleculeType, build_topology, polymer_molecule,
                                      small_molecule)
-from qsse_md.build.packing import pack_growing_box
-from qsse_md.build.recipe import Recipe
-from qsse_md.build.system import compress, create_system, minimise_positions, total_charge_e
+from qsse_md.assembly.packing import pack_growing_box
+from qsse_md.assembly.recipe import Recipe
+from qsse_md.assembly.system import compress, create_system, minimise_positions, total_charge_e
 from qsse_md.chem.polymer import build_segment
 from qsse_md.chem.species import get_species
 from qsse_md.fileio import check_new_output_dir, staged_output_dir

@@ -1,7 +1,7 @@
 """System recipes (TOML) and the build that turns one into a minimised OpenMM system.
 
 A recipe names its polymer segments, its composition (any form of
-:mod:`qsse_md.build.composition`; other component names are registry species), the
+:mod:`qsse_md.assembly.composition`; other component names are registry species), the
 packing density and the force-field and system options::
 
     name = "PDOA_EC"
@@ -22,10 +22,10 @@ packing density and the force-field and system options::
     [forcefield]
     ion_charge_scale = 1.0        # default: forcefield.ions.DEFAULT_ION_CHARGE_SCALE
     li_model = "jensen2006"       # or "aqvist1990"
-    [system]                      # fields of qsse_md.build.system.SystemOptions
+    [system]                      # fields of qsse_md.assembly.system.SystemOptions
     nonbonded_cutoff_nm = 1.0
     constraints = "hbonds"
-    [minimize]                    # fields of qsse_md.build.system.Minimisation
+    [minimize]                    # fields of qsse_md.assembly.system.Minimisation
     tolerance_kj_per_mol_nm = 10.0
     max_iterations = 0
 
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from qsse_md.build.composition import from_mapping
-from qsse_md.build.system import Minimisation, SystemOptions
+from qsse_md.assembly.composition import from_mapping
+from qsse_md.assembly.system import Minimisation, SystemOptions
 from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE, DEFAULT_LI_MODEL, LI_MODELS
 from qsse_md.spec import parse, parse_file, setting
 
@@ -106,7 +106,7 @@ class Recipe:
     """
 
     composition: Any = setting(convert=from_mapping, hint="add a [composition] table (see "
-                               "qsse_md.build.composition)")
+                               "qsse_md.assembly.composition)")
     name: str = "system"
     description: str = ""
     seed: int = 0

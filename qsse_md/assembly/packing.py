@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qsse_md.build.molecules import MoleculeType
+from qsse_md.assembly.molecules import MoleculeType
 from qsse_md.errors import UserFixableError
 from qsse_md.resources import executable
 

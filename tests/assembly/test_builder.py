@@ -6,10 +6,10 @@ import numpy as np
 import openmm
 import pytest
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.molecules import small_molecule
-from qsse_md.build.packing import PackingError, pack_box, packmol_binary
-from qsse_md.build.recipe import load_recipe, parse_recipe
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.molecules import small_molecule
+from qsse_md.assembly.packing import PackingError, pack_box, packmol_binary
+from qsse_md.assembly.recipe import load_recipe, parse_recipe
 from qsse_md.chem.species import get_species
 from qsse_md.forcefield.amber import amber_binary, gaff2_typing
 from qsse_md.resources import systems_dir
@@ -125,7 +125,7 @@ def test_bad_recipes_fail_early(data, message, tmp_path):
 
 
 def test_a_box_packmol_cannot_fill_is_packed_larger_and_compressed(tmp_path, monkeypatch):
-    from qsse_md.build import packing
+    from qsse_md.assembly import packing
 
     real_pack_box, refused_edges = packing.pack_box, []
 

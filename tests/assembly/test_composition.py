@@ -1,11 +1,11 @@
-"""Tests for qsse_md.build.composition: exact answers for the reference study's boxes."""
+"""Tests for qsse_md.assembly.composition: exact answers for the reference study's boxes."""
 
 import re
 
 import pytest
 
-from qsse_md.build import composition
-from qsse_md.build.composition import (
+from qsse_md.assembly import composition
+from qsse_md.assembly.composition import (
     Anchor, Component, Counts, MolarRatio, SaltMolarity, WeightFractions, from_mapping,
     resolve)
 

@@ -6,8 +6,8 @@ The reference-study boxes (20 hexamers + 360 solvent + 60 LiPF6, 6,600-8,900 ato
 
 import pytest
 
-from qsse_md.build.builder import build_system
-from qsse_md.build.recipe import load_recipe
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.recipe import load_recipe
 from qsse_md.resources import systems_dir
 
 QUICK = {"tiny", "demo"}

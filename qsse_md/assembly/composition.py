@@ -75,7 +75,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal, Mapping, Union
 
-from qsse_md.build._composition_math import (
+from qsse_md.assembly._composition_math import (
     AGGREGATE_ANCHORS, ROLES, anchor_weights, integer_counts, known, members_of,
     molar_ratio_targets, molarity_targets, weight_fraction_targets)
 from qsse_md.spec import parse, require
