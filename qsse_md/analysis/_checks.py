@@ -1,5 +1,5 @@
-"""Input checks shared by the analyzers: a periodic box, cutoffs the minimum image allows, frame ranges
-and selection strings."""
+"""Input checks shared by the analyzers: a periodic box, cutoffs the minimum image allows, frame ranges,
+frame times and selection strings."""
 
 import numpy as np
 
@@ -38,6 +38,15 @@ def checked_frames(n_frames: int, start=None, stop=None, step=None) -> range:
         given = " ".join(f"--{name} {value}" for name, value in (("start", start), ("stop", stop)) if value is not None)
         raise ValueError(f"{given} selects none of the {n_frames} frame(s); give a --start below --stop")
     return frames
+
+
+def checked_frame_times(trajectory) -> None:
+    """Raise a one-line ValueError naming ``--dt`` when the first and last of several frames
+    carry the same time (ps): the file records no times (some Amber NetCDF files)."""
+    n_frames = trajectory.n_frames
+    if n_frames > 1 and trajectory[-1].time == trajectory[0].time:
+        raise ValueError(f"{trajectory.filename} records no frame times (all {n_frames} frames at "
+                         f"{trajectory.ts.time:g} ps); give the time between frames with --dt PS")
 
 
 def checked_selections(universe, selections: dict) -> None:

@@ -282,13 +282,17 @@ class Solvation(SolvationPlots, AnalysisBase):
 
     def _single_frame(self):
         ts = self._ts
-        if self._backend == "numba":
-            self._stream.push(ts.positions, ts.dimensions)
-        else:
-            solute, partner, distances = self._numpy_frame(self._solute.positions, self._all_partners.positions,
-                                                           ts.dimensions)
-            self.results._contact_chunks.append((self._frame_positions[self._frame_index], solute, partner,
-                                                 distances))
+        try:
+            if self._backend == "numba":
+                self._stream.push(ts.positions, ts.dimensions)
+            else:
+                solute, partner, distances = self._numpy_frame(self._solute.positions, self._all_partners.positions,
+                                                               ts.dimensions)
+                self.results._contact_chunks.append((self._frame_positions[self._frame_index], solute, partner,
+                                                     distances))
+        except ValueError as error:  # the box shrank below twice the search range of the first frame's box
+            raise ValueError(f"frame {ts.frame}: {error}; give --cutoff values (Å) below that, or --stop before "
+                             "the box shrinks") from None
         self.results._volumes.append(ts.volume)
 
     def _numpy_frame(self, solute_positions, partner_positions, dimensions):

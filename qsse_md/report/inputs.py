@@ -92,8 +92,7 @@ def load_universe(topology: Path, trajectory: Path, box=None, dt_ps=None):
     Raises
     ------
     ValueError
-        For unreadable or mismatched files, a malformed ``box`` or ``dt_ps``, no box at
-        all, or frames that all carry the same time.
+        For unreadable or mismatched files, a malformed ``box`` or ``dt_ps``, or no box at all.
     """
     import MDAnalysis as mda
 
@@ -119,10 +118,6 @@ def load_universe(topology: Path, trajectory: Path, box=None, dt_ps=None):
 
         universe.trajectory.add_transformations(*([] if dimensions is None else [set_dimensions(dimensions)]),
                                                 *([] if dt_ps is None else [FrameTimes(dt_ps)]))
-    n_frames = universe.trajectory.n_frames
-    if n_frames > 1 and universe.trajectory[-1].time == universe.trajectory[0].time:
-        raise ValueError(f"{trajectory} records no frame times (all {n_frames} frames at "
-                         f"{universe.trajectory.ts.time:g} ps); give the time between frames with --dt PS")
     if universe.trajectory.ts.dimensions is None or np.any(universe.trajectory.ts.dimensions[:3] <= 0):
         raise ValueError(f"{trajectory} has no periodic box; give it with --box A B C [ALPHA BETA GAMMA] "
                          "(edges in Å, angles in degrees)")

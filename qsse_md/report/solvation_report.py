@@ -42,7 +42,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
     solvation pass over frame blocks in that many processes (same results). Returns the record
     written as ``solvation.json``.
     """
-    from qsse_md.analysis._checks import checked_frames, checked_selections
+    from qsse_md.analysis._checks import checked_frame_times, checked_frames, checked_selections
     from qsse_md.analysis.groups import anion_partners, coordinating_atoms, default_solvation
     from qsse_md.analysis.species_guess import guess_species, species_from_selections
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
@@ -61,6 +61,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
              else guess_species(universe, solute, roles))
     donors = coordinating_atoms(guess, count=count)
     solvation = default_solvation(guess, donors, cutoffs)
+    checked_frame_times(universe.trajectory)
     frames = {"start": start, "stop": stop, "step": step}
     try:
         parallel = {"backend": "multiprocessing", "n_workers": int(workers)} if workers > 1 else {}

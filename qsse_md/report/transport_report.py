@@ -61,7 +61,7 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from qsse_md.analysis._checks import checked_frames, checked_selections
+    from qsse_md.analysis._checks import checked_frame_times, checked_frames, checked_selections
     from qsse_md.analysis.transport import Transport
     from qsse_md.analysis.transport_plots import diffusion_table
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
@@ -82,6 +82,7 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     analysis = Transport(universe, species, temperature_K=temperature_K, charges=charges, compound=compound,
                          remove_drift=remove_drift, drift_selection=drift_selection, n_blocks=n_blocks,
                          slope_tolerance=slope_tolerance, min_points=min_points)
+    checked_frame_times(universe.trajectory)
     analysis.run(start=start, stop=stop, step=step)
     record = analysis.summary()
     record["inputs"] = {"run_folder": None if run_dir is None else str(run_dir), "topology": str(topology),

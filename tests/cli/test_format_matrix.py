@@ -48,9 +48,13 @@ FORMATS = {
 #: format -> (topology, trajectory, options, what the one-line message asks for)
 FAILURES = {
     "Amber mdcrd without a box": (datafiles.PRM, datafiles.TRJ, [], "--box A B C"),
-    "Amber NetCDF without times": (datafiles.PRMncdf, datafiles.NCDF, [], "--dt PS"),
+    "Amber NetCDF without times": (datafiles.PRMncdf, datafiles.NCDF, ["--solute", "resname Na+"], "--dt PS"),
     "LAMMPS dump as its own topology": (datafiles.LAMMPSDUMP, datafiles.LAMMPSDUMP, ["--solute", "index 0"],
                                         "give a topology with bonds or residues"),
+    "CHARMM DCD whose box shrinks below the g(r) range": (
+        datafiles.PSF_TRICLINIC, datafiles.DCD_TRICLINIC,
+        ["--solute", "resid 1 and name OH2", "--species", "water=resname TIP3 and not resid 1"],
+        "give --cutoff values (Å) below that, or --stop before the box shrinks"),
     "LAMMPS data + dump of 3 frames, transport": (datafiles.LAMMPS_image_vf, datafiles.LAMMPSDUMP_image_vf,
                                                   ["--transport"], "an MSD needs at least 4"),
 }
