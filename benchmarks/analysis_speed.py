@@ -88,7 +88,7 @@ def bare_read(paths, fmt):
 def rdf_items(paths, fmt, repeats):
     from MDAnalysis.analysis.rdf import InterRDF
 
-    from qsse_md.analysis.rdf import RDF
+    from qsse_md.analysis.solvation.rdf import RDF
     from qsse_md.lib.distances import pair_distance_histogram
 
     u = universe(paths, fmt)
@@ -112,7 +112,7 @@ def rdf_items(paths, fmt, repeats):
 
 
 def solvation_items(paths, fmt, repeats, peers):
-    from qsse_md.analysis.groups import coordinating_atoms, default_solvation
+    from qsse_md.analysis.solvation.groups import coordinating_atoms, default_solvation
     from qsse_md.analysis.species_guess import guess_species
 
     u = universe(paths, fmt)
@@ -144,7 +144,7 @@ def solvation_items(paths, fmt, repeats, peers):
 
 
 def transport_items(paths, fmt, repeats, peers):
-    from qsse_md.analysis.transport import Transport
+    from qsse_md.analysis.transport.transport import Transport
 
     u = universe(paths, fmt)
     species = {"Li": "element Li", "PF6": "resname PF6"}
@@ -185,7 +185,7 @@ def transport_items(paths, fmt, repeats, peers):
 
 
 def kernel_items(n_frames, n_centres=120):
-    from qsse_md.analysis.transport_core import compute_transport
+    from qsse_md.analysis.transport.transport_core import compute_transport
     from qsse_md.lib.correlation import cross_msd, mean_msd, msd, windowed_mean_msd
 
     rng = np.random.default_rng(1)

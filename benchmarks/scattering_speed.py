@@ -4,7 +4,7 @@ On the analysis benchmark data (``make_analysis_data.py``: the PDOA_EC box, 6,64
 1,000 frames; regenerated when missing) this times, in one run:
 
 * the bare XTC read of all frames;
-* our X-ray :class:`~qsse_md.analysis.scattering.StructureFactor` of all atoms over
+* our X-ray :class:`~qsse_md.analysis.crystallization.scattering.StructureFactor` of all atoms over
   0.3-5 Å⁻¹ (Lorch-windowed transform of the partial g(r) up to half the box) on every
   ``--step``-th frame, scaled to all frames;
 * freud ``StaticStructureFactorDebye`` (unweighted Debye sum over minimum-image pairs)
@@ -45,7 +45,7 @@ def main() -> None:
     import freud
     import MDAnalysis as mda
 
-    from qsse_md.analysis.scattering import StructureFactor
+    from qsse_md.analysis.crystallization.scattering import StructureFactor
 
     paths = ensure_data(args.workdir)
     universe = mda.Universe(str(paths["topology"]), str(paths["xtc"]))

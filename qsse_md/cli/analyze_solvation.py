@@ -7,7 +7,7 @@ inputs of representative clusters; prints the coordination numbers per species.
 
 from __future__ import annotations
 
-from qsse_md.analysis.groups import COUNT_RULES
+from qsse_md.analysis.solvation.groups import COUNT_RULES
 from qsse_md.cli._options import (add_role_arguments, add_species_arguments, add_trajectory_arguments, parse_pairs,
                                   role_keywords, trajectory_keywords)
 from qsse_md.report.solvation_report import analyze_solvation

@@ -1,4 +1,4 @@
-"""Per-frame Numba kernels of :class:`qsse_md.analysis.transport.Transport`.
+"""Per-frame Numba kernels of :class:`qsse_md.analysis.transport.transport.Transport`.
 
 Mass-weighted centres of selected atoms and, for orthorhombic boxes, one call per frame
 that unwraps (displacement scheme of :mod:`qsse_md.lib.unwrap`, von Bülow et al. 2020,

@@ -6,9 +6,9 @@ from its final state in ``DIR/md`` through the cooling ladder
 if called again, then analyses it into ``DIR/analysis`` with
 :func:`analyse_cooling_windows`. Each dynamics stage is one window: its trajectory gives
 the backbone crystalline fraction and nematic order
-(:class:`~qsse_md.analysis.chain_order.ChainOrder`), the free-solvent fraction and
-percolation (:class:`~qsse_md.analysis.liquid_release.LiquidRelease`) and the Li+
-self-diffusion coefficient (:class:`~qsse_md.analysis.transport.Transport`); its state
+(:class:`~qsse_md.analysis.crystallization.chain_order.ChainOrder`), the free-solvent fraction and
+percolation (:class:`~qsse_md.analysis.solvation.liquid_release.LiquidRelease`) and the Li+
+self-diffusion coefficient (:class:`~qsse_md.analysis.transport.transport.Transport`); its state
 log gives the mean temperature and density. Writes ``cooling.json``,
 ``cooling_windows.csv`` and one figure ``cooling.png`` (each quantity against temperature
 and against time; a window whose D(Li+) is not determined is a gap, with its reason
@@ -112,9 +112,9 @@ def analyse_cooling_windows(run_dir, *, out, polymer=None, solvent=None) -> dict
 
 def _window(universe, groups) -> dict:
     """Order, released liquid and Li+ diffusion of one stage trajectory."""
-    from qsse_md.analysis.chain_order import ChainOrder
-    from qsse_md.analysis.liquid_release import LiquidRelease
-    from qsse_md.analysis.transport import Transport
+    from qsse_md.analysis.crystallization.chain_order import ChainOrder
+    from qsse_md.analysis.solvation.liquid_release import LiquidRelease
+    from qsse_md.analysis.transport.transport import Transport
 
     order = ChainOrder(groups["polymer"]).run().results.mean["polymer"]
     values = {"crystalline_fraction": order["crystalline_fraction"]["mean"],

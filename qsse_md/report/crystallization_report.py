@@ -109,10 +109,10 @@ def analyze_crystallization(topology, trajectory=None, *, out, polymer=None, sol
 def _analyses(universe, groups, scattering_groups, *, span, order_cutoff, threshold, q_range, wavelength, direct,
               steinhardt):
     """The analyzers to run, and the optional ones skipped with the reason."""
-    from qsse_md.analysis.chain_order import ChainOrder
-    from qsse_md.analysis.liquid_release import LiquidRelease
-    from qsse_md.analysis.scattering import StructureFactor
-    from qsse_md.analysis.side_chain_packing import SideChainPacking
+    from qsse_md.analysis.crystallization.chain_order import ChainOrder
+    from qsse_md.analysis.solvation.liquid_release import LiquidRelease
+    from qsse_md.analysis.crystallization.scattering import StructureFactor
+    from qsse_md.analysis.crystallization.side_chain_packing import SideChainPacking
 
     analyses = {"chain_order": ChainOrder(groups["polymer"], span=span, cutoff_angstrom=order_cutoff,
                                           threshold=threshold),
@@ -137,7 +137,7 @@ def _analyses(universe, groups, scattering_groups, *, span, order_cutoff, thresh
 
 
 def _steinhardt(universe, selection):
-    from qsse_md.analysis.steinhardt import SteinhardtOrder
+    from qsse_md.analysis.crystallization.steinhardt import SteinhardtOrder
 
     atoms = universe.select_atoms(selection)
     if len(atoms) == 0:
@@ -150,7 +150,7 @@ def _steinhardt(universe, selection):
 
 def _density_fit(run_dir, skipped):
     """Bilinear fit of the run folder's state-log density against temperature, or None."""
-    from qsse_md.analysis.transitions import bilinear_fit
+    from qsse_md.analysis.crystallization.transitions import bilinear_fit
 
     if run_dir is None:
         skipped["density_temperature_fit"] = "needs a run folder (state logs)"

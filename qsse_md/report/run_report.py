@@ -4,8 +4,8 @@ What a run shows at once: density and temperature over the whole protocol (from 
 stage state logs) and the Li+ first shell in the last stage (Li-O and Li-F RDFs with
 running coordination numbers, first-shell cutoffs at the first minimum of g(r) by the
 rule and default of the solvation analysis,
-:func:`qsse_md.analysis.rdf.first_shell_cutoff` and
-:data:`qsse_md.analysis.solvation.DEFAULT_CUTOFF_ANGSTROM`).
+:func:`qsse_md.analysis.solvation.rdf.first_shell_cutoff` and
+:data:`qsse_md.analysis.solvation.solvation.DEFAULT_CUTOFF_ANGSTROM`).
 """
 
 from __future__ import annotations
@@ -97,11 +97,11 @@ def li_first_shell(universe) -> dict:
     """RDF analyzers of Li+ against each partner type, run over the whole trajectory.
 
     Their first-shell cutoffs follow the solvation analysis: the first minimum of g(r),
-    else :data:`~qsse_md.analysis.solvation.DEFAULT_CUTOFF_ANGSTROM` with the reason in
+    else :data:`~qsse_md.analysis.solvation.solvation.DEFAULT_CUTOFF_ANGSTROM` with the reason in
     ``results.first_shell_reason``.
     """
-    from qsse_md.analysis.rdf import RDF
-    from qsse_md.analysis.solvation import DEFAULT_CUTOFF_ANGSTROM
+    from qsse_md.analysis.solvation.rdf import RDF
+    from qsse_md.analysis.solvation.solvation import DEFAULT_CUTOFF_ANGSTROM
 
     lithium = universe.select_atoms(f"resname {CATION_RESNAME}")
     if len(lithium) == 0:
@@ -116,7 +116,7 @@ def li_first_shell(universe) -> dict:
 
 def li_shells(universe):
     """Solvation shells of Li+ by every guessed species (cutoffs at the first g(r) minima)."""
-    from qsse_md.analysis.groups import default_solvation
+    from qsse_md.analysis.solvation.groups import default_solvation
     from qsse_md.analysis.species_guess import guess_species
 
     return default_solvation(guess_species(universe)).run()

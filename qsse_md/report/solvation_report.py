@@ -33,17 +33,17 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
 
     Parameters mirror the command-line options; ``species`` maps names to selections,
     ``cutoffs`` is a number (Å) or a dict of species name to Å (default: each species'
-    first g(r) minimum, :class:`qsse_md.analysis.solvation.Solvation`); ``roles`` maps
+    first g(r) minimum, :class:`qsse_md.analysis.solvation.solvation.Solvation`); ``roles`` maps
     species names to "anion"/"cation"; ``count`` is "donors" (O/N/F atoms are the partners)
     or "any-atom" (every atom, solvation_analysis' rule;
-    :func:`qsse_md.analysis.groups.coordinating_atoms`); ``box`` is the periodic box of
+    :func:`qsse_md.analysis.solvation.groups.coordinating_atoms`); ``box`` is the periodic box of
     every frame, ``a b c [alpha beta gamma]`` in Å and degrees, and ``dt_ps`` the time between
     frames in ps, for trajectories without them (:func:`qsse_md.report.inputs.load_universe`); ``workers`` > 1 runs the
     solvation pass over frame blocks in that many processes (same results). Returns the record
     written as ``solvation.json``.
     """
     from qsse_md.analysis._checks import checked_frame_times, checked_frames, checked_selections
-    from qsse_md.analysis.groups import anion_partners, coordinating_atoms, default_solvation
+    from qsse_md.analysis.solvation.groups import anion_partners, coordinating_atoms, default_solvation
     from qsse_md.analysis.species_guess import guess_species, species_from_selections
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
 
@@ -75,7 +75,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
         _write_tables(solvation, affinity, staging)
         _write_plots(solvation, affinity, staging)
         if clusters:
-            from qsse_md.analysis.clusters import write_clusters
+            from qsse_md.analysis.solvation.clusters import write_clusters
 
             record["clusters"] = write_clusters(universe, solvation.results.table, staging / "clusters", clusters,
                                                 anions=anion_partners(guess, donors))
@@ -85,7 +85,7 @@ def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=No
 
 def _affinity(guess, frames):
     """PolymerSolventAffinity when the box has a polymer and solvents, else None."""
-    from qsse_md.analysis.affinity import PolymerSolventAffinity
+    from qsse_md.analysis.solvation.affinity import PolymerSolventAffinity
 
     polymers, solvents = guess.names("polymer"), guess.names("solvent")
     if not polymers or not solvents:

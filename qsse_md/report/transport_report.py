@@ -1,11 +1,11 @@
 """Transport of any trajectory (or a qsse-md run folder) written to a folder, and temperature-series fits.
 
-:func:`analyze_transport` runs :class:`qsse_md.analysis.transport.Transport` and writes,
+:func:`analyze_transport` runs :class:`qsse_md.analysis.transport.transport.Transport` and writes,
 atomically, ``DIR/transport.json`` (D per species, σ NE and collective, L_ij, t+, Haven
 ratio, fit windows, standard errors, units), ``msd.csv``, ``diffusion.csv``, ``msd.png``
 and, when a temperature gives a conductivity, ``onsager.csv`` and ``conductivity.png``.
 :func:`fit_transport_series` fits a temperature series of such folders with
-:func:`qsse_md.analysis.arrhenius.fit_arrhenius` (and VTF from 4 temperatures on).
+:func:`qsse_md.analysis.transport.arrhenius.fit_arrhenius` (and VTF from 4 temperatures on).
 ``qsse-md analyze transport`` and ``qsse-md analyze arrhenius`` are their commands.
 """
 
@@ -53,7 +53,7 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     dt_ps : float, optional
         Time between frames (ps), for trajectories that record none.
 
-    The remaining parameters are those of :class:`qsse_md.analysis.transport.Transport`
+    The remaining parameters are those of :class:`qsse_md.analysis.transport.transport.Transport`
     and the frame range of its ``run``.
     """
     import matplotlib
@@ -62,8 +62,8 @@ def analyze_transport(topology, trajectory=None, *, out, species=None, temperatu
     import matplotlib.pyplot as plt
 
     from qsse_md.analysis._checks import checked_frame_times, checked_frames, checked_selections
-    from qsse_md.analysis.transport import Transport
-    from qsse_md.analysis.transport_plots import diffusion_table
+    from qsse_md.analysis.transport.transport import Transport
+    from qsse_md.analysis.transport.transport_plots import diffusion_table
     from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
     from qsse_md.report.run_report import last_stage_temperature_K
 
@@ -133,7 +133,7 @@ def fit_transport_series(directories, law="arrhenius"):
     (VTF: 4) temperatures remain, or when no quantity has a value at every temperature
     (nothing to fit).
     """
-    from qsse_md.analysis.arrhenius import fit_arrhenius, fit_vtf
+    from qsse_md.analysis.transport.arrhenius import fit_arrhenius, fit_vtf
 
     records = []
     for directory in directories:

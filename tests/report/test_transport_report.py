@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from qsse_md.analysis.transport import nearest_integer_charge
+from qsse_md.analysis.transport.transport import nearest_integer_charge
 from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE
 from qsse_md.md.export import export_system
 from qsse_md.report.inputs import system_charges_e

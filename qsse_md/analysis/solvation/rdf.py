@@ -243,7 +243,7 @@ def first_shell_cutoff(r_angstrom, g, smoothing_angstrom=0.1, fallback_angstrom=
     """First-shell cutoff: the first minimum after the first peak of a smoothed g(r).
 
     The one rule of the package for a first-shell cutoff (:class:`RDF`, and through it
-    :class:`~qsse_md.analysis.solvation.Solvation` and the run report). g(r) is
+    :class:`~qsse_md.analysis.solvation.solvation.Solvation` and the run report). g(r) is
     smoothed with a Gaussian and searched only where the kernel lies wholly inside the
     range (``4 * smoothing_angstrom`` from its ends), so a cutoff is never an artefact
     of the range end. The first peak is the first local maximum of the smoothed curve

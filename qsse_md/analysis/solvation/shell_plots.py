@@ -1,4 +1,4 @@
-"""Plots of :class:`qsse_md.analysis.solvation.Solvation` results (matplotlib imported lazily)."""
+"""Plots of :class:`qsse_md.analysis.solvation.solvation.Solvation` results (matplotlib imported lazily)."""
 
 import numpy as np
 

@@ -6,7 +6,7 @@ over the bonds when the topology has them), unwrapped frame by frame with the NP
 displacement scheme of :mod:`qsse_md.lib.unwrap` (von Bülow et al. 2020), optionally
 relative to the centre of mass of a reference group (system drift removal). The
 coefficients are computed in ``_conclude`` by
-:func:`qsse_md.analysis.transport_core.compute_transport`, whose docstring gives the
+:func:`qsse_md.analysis.transport.transport_core.compute_transport`, whose docstring gives the
 definitions, units and the block-averaging error model.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.exceptions import NoDataError
 
-from qsse_md.analysis.transport_core import compute_transport
+from qsse_md.analysis.transport.transport_core import compute_transport
 from qsse_md.lib.correlation import BACKENDS
 from qsse_md.lib.centres import frame_orthorhombic, weighted_centres
 from qsse_md.lib.unwrap import make_whole, unwrap_step_inplace
@@ -108,7 +108,7 @@ class Transport(AnalysisBase):
     results.green_kubo : dict or None
         ``D_1e-10_m2_per_s`` and ``D_sem_1e-10_m2_per_s`` {name}, ``sigma_S_per_cm``,
         ``sigma_sem_S_per_cm``, the plateau windows ``D_window_ps`` {name} and
-        ``sigma_window_ps`` (:mod:`qsse_md.analysis._green_kubo`), running integrals, ``lag_ps``;
+        ``sigma_window_ps`` (:mod:`qsse_md.analysis.transport._green_kubo`), running integrals, ``lag_ps``;
         ``D_reason`` {name} and ``sigma_reason`` say why a plateau value is not determined (None).
     results.charges_e : dict
         Charge of one centre per species, e (None where unknown; topology charges
@@ -299,24 +299,24 @@ class Transport(AnalysisBase):
 
     def plot(self, ax=None):
         """Log-log MSD per species with the fit window of each marked; returns the Axes."""
-        from qsse_md.analysis.transport_plots import plot_msd
+        from qsse_md.analysis.transport.transport_plots import plot_msd
 
         return plot_msd(self.results, ax=ax)
 
     def plot_conductivity(self, ax=None):
         """Collective charge MSD (and Green–Kubo running integral if any); returns the Axes."""
-        from qsse_md.analysis.transport_plots import plot_conductivity
+        from qsse_md.analysis.transport.transport_plots import plot_conductivity
 
         return plot_conductivity(self.results, ax=ax)
 
     def to_dataframe(self):
         """Tidy MSD table: species, lag_ps, msd_angstrom2, msd_x/y/z_angstrom2 (Å^2)."""
-        from qsse_md.analysis.transport_plots import msd_table
+        from qsse_md.analysis.transport.transport_plots import msd_table
 
         return msd_table(self.results)
 
     def summary(self):
         """JSON-ready dict of every coefficient (units in the key names)."""
-        from qsse_md.analysis.transport_plots import summary_record
+        from qsse_md.analysis.transport.transport_plots import summary_record
 
         return summary_record(self.results)

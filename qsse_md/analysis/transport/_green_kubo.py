@@ -19,7 +19,7 @@ None, with the reason.
 
 import numpy as np
 
-from qsse_md.analysis._msd_fit import block_sem, running_integral
+from qsse_md.analysis.transport._msd_fit import block_sem, running_integral
 from qsse_md.lib.correlation import correlation, windowed_correlation
 from qsse_md.lib.fit_quality import undetermined_reason
 
@@ -84,7 +84,7 @@ def green_kubo(velocities, species_index, names, charges_e, dt_ps, max_lag, n_bl
     d_unit : float
         Factor from Å²/ps to the reported D unit (1e-10 m²/s).
     sigma_prefactor : float
-        Factor from e² Å²/ps to S/cm (:func:`~qsse_md.analysis.transport_core.conductivity_prefactor`).
+        Factor from e² Å²/ps to S/cm (:func:`~qsse_md.analysis.transport.transport_core.conductivity_prefactor`).
     backend : {"fft", "direct"}
 
     Returns

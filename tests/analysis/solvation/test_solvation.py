@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 
-from qsse_md.analysis.solvation import Solvation
+from qsse_md.analysis.solvation.solvation import Solvation
 
 BOX = 20.0
 # atoms: 5 Li | EC1 O, EC2 O | polymer O_a C_a C_b O_b (2 residues, 1 chain) | PF6 A: P F F | PF6 B: P F
@@ -248,7 +248,7 @@ def _shell_universe(n_frames=10, seed=0):
 def test_run_report_and_solvation_give_the_same_first_shells(caplog):
     import logging
 
-    from qsse_md.analysis.solvation import DEFAULT_CUTOFF_ANGSTROM
+    from qsse_md.analysis.solvation.solvation import DEFAULT_CUTOFF_ANGSTROM
     from qsse_md.report.run_report import li_first_shell
 
     universe = _shell_universe()
@@ -269,6 +269,6 @@ def test_run_report_and_solvation_give_the_same_first_shells(caplog):
     assert doa.first_shell_reason.endswith("the default first-shell cutoff 3 Å is used")
     assert doa.first_shell_coordination_number == 0.0 == shells.coordination_numbers["DOA"]
     notes = [record for record in caplog.records
-             if record.name == "qsse_md.analysis.solvation" and record.getMessage().startswith("shell of")]
+             if record.name == "qsse_md.analysis.solvation.solvation" and record.getMessage().startswith("shell of")]
     assert [record.getMessage() for record in notes] == [f"shell of DOA: {shells.cutoff_reasons['DOA']}"]
     assert notes[0].levelname == "INFO" and "\n" not in notes[0].getMessage()

@@ -4,7 +4,7 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 
-from qsse_md.analysis.affinity import PolymerSolventAffinity
+from qsse_md.analysis.solvation.affinity import PolymerSolventAffinity
 
 
 def _box():

@@ -4,8 +4,8 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 
-from qsse_md.analysis.backbone import backbone_chains, chord_pairs, side_chain_pairs
-from qsse_md.analysis.chain_order import ChainOrder
+from qsse_md.analysis.crystallization.backbone import backbone_chains, chord_pairs, side_chain_pairs
+from qsse_md.analysis.crystallization.chain_order import ChainOrder
 from qsse_md.lib.order import local_p2, minimum_image_vectors, nematic_order
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 
-from qsse_md.analysis.residence import ResidenceResult
-from qsse_md.analysis.solvation import Solvation
+from qsse_md.analysis.solvation.residence import ResidenceResult
+from qsse_md.analysis.solvation.solvation import Solvation
 from qsse_md.lib.statistics import block_average, blocking_analysis
 from qsse_md.lib.survival import contact_autocorrelation, continuous_survival, fill_gaps, fit_exponential
 

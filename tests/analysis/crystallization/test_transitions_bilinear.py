@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qsse_md.analysis.transitions import bilinear_fit
+from qsse_md.analysis.crystallization.transitions import bilinear_fit
 
 
 def _curve(rng, noise, break_k=250.0):

@@ -144,12 +144,12 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS, count="dono
 
 def default_solvation(guess: SpeciesGuess, donors: CoordinatingAtoms | None = None,
                       cutoffs_angstrom=None):
-    """A :class:`~qsse_md.analysis.solvation.Solvation` of the guessed Li+ by every species'
+    """A :class:`~qsse_md.analysis.solvation.solvation.Solvation` of the guessed Li+ by every species'
     coordinating atoms, per-group labels attached and anions marked for ion pairing.
 
     ``cutoffs_angstrom`` as in ``Solvation`` (None: first minimum of each g(r), Å).
     """
-    from qsse_md.analysis.solvation import Solvation
+    from qsse_md.analysis.solvation.solvation import Solvation
 
     donors = donors or coordinating_atoms(guess)
     return Solvation(guess.solute, donors.partners, cutoffs_angstrom, groups=donors.groups,

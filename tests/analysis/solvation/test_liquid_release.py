@@ -4,7 +4,7 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 
-from qsse_md.analysis.liquid_release import LiquidRelease
+from qsse_md.analysis.solvation.liquid_release import LiquidRelease
 from qsse_md.lib.percolation import demixing_index, periodic_clusters
 
 BOX = [30.0, 30.0, 30.0, 90.0, 90.0, 90.0]

@@ -4,7 +4,7 @@ One pass over the trajectory collects every solute-partner atom contact within t
 species' cutoff (one Numba cell-list search per frame,
 :func:`qsse_md.lib.distances.capped_pairs`); coordination numbers, shell
 compositions, ion pairing, clusters and residence times are all views of that
-contact table (:mod:`qsse_md.analysis.shell_views`, :mod:`qsse_md.analysis.residence`),
+contact table (:mod:`qsse_md.analysis.solvation.shell_views`, :mod:`qsse_md.analysis.solvation.residence`),
 the design of solvation_analysis (Cohen et al., J. Open Source Softw. 2023).
 
 Differences from solvation_analysis, on purpose: every partner atom in contact is
@@ -24,9 +24,9 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 from MDAnalysis.exceptions import NoDataError
 
-from qsse_md.analysis import shell_views
-from qsse_md.analysis.residence import residence_times
-from qsse_md.analysis.shell_plots import SolvationPlots
+from qsse_md.analysis.solvation import shell_views
+from qsse_md.analysis.solvation.residence import residence_times
+from qsse_md.analysis.solvation.shell_plots import SolvationPlots
 from qsse_md.lib._jit import jit
 from qsse_md.lib.cell_search import AT_EDGE, bin_at_edge, scaled_bin
 from qsse_md.lib.distances import BACKENDS, IndexedSearch, box_widths, capped_pairs
@@ -54,7 +54,7 @@ class Solvation(SolvationPlots, AnalysisBase):
     cutoffs_angstrom : float or dict of str to float, optional
         Shell radius per species, Å (one number for all). Species without a value
         get the first minimum of the solute-partner g(r)
-        (:func:`qsse_md.analysis.rdf.first_shell_cutoff`, range up to 8 Å) computed on
+        (:func:`qsse_md.analysis.solvation.rdf.first_shell_cutoff`, range up to 8 Å) computed on
         the same frames; when g(r) has none, :data:`DEFAULT_CUTOFF_ANGSTROM` with a log
         note. ``results.cutoffs_angstrom`` records what was used and
         ``results.cutoff_reasons`` why a default was used.
@@ -116,8 +116,8 @@ class Solvation(SolvationPlots, AnalysisBase):
         solute-anion graph of each frame that holds a solute.
     results.cluster_sizes : pandas.DataFrame or None
         Distribution of cluster size in solutes (see
-        :func:`qsse_md.analysis.shell_views.cluster_size_distribution`).
-    results.residence : qsse_md.analysis.residence.ResidenceResult
+        :func:`qsse_md.analysis.solvation.shell_views.cluster_size_distribution`).
+    results.residence : qsse_md.analysis.solvation.residence.ResidenceResult
         Default residence analysis (autocorrelation, no intermittency); other options
         through :meth:`residence`.
     results.residence_times_ps, results.residence_fit_times_ps : dict of str to float
@@ -130,7 +130,7 @@ class Solvation(SolvationPlots, AnalysisBase):
     results.shell_exchange : dict of str to dict
         Per species: shell exchange (1/e residence) time in ps against the run length,
         with a one-line warning when the run spans fewer than 3 exchange times
-        (:meth:`qsse_md.analysis.residence.ResidenceResult.exchange_check`).
+        (:meth:`qsse_md.analysis.solvation.residence.ResidenceResult.exchange_check`).
     results.n_solutes : int
     results.times_ps : numpy.ndarray, shape (n_frames,)
         Time of each analysed frame, ps.
@@ -220,7 +220,7 @@ class Solvation(SolvationPlots, AnalysisBase):
 
         The g(r) of those species is histogrammed from the same pass (every contact up
         to ``r_max`` = min(8 Å, half the box) is kept until the cutoffs are known), with
-        exactly the bins and normalisation of :class:`qsse_md.analysis.rdf.RDF`.
+        exactly the bins and normalisation of :class:`qsse_md.analysis.solvation.rdf.RDF`.
 
         Returns
         -------
@@ -315,7 +315,7 @@ class Solvation(SolvationPlots, AnalysisBase):
 
     def _cutoffs_from_rdf(self, counts):
         """First-shell cutoffs of the species without one, from the pair histograms up to ``r_max``."""
-        from qsse_md.analysis.rdf import RDF
+        from qsse_md.analysis.solvation.rdf import RDF
 
         r_max = self._rdf_r_max
         nbins = int(round(r_max / 0.05))
@@ -455,11 +455,11 @@ class Solvation(SolvationPlots, AnalysisBase):
             Longest absence, in analysed frames, still counted as one contact.
         method : {"autocorrelation", "survival"}
             Intermittent contact correlation (solvation_analysis' definition) or
-            continuous survival probability; see :mod:`qsse_md.analysis.residence`.
+            continuous survival probability; see :mod:`qsse_md.analysis.solvation.residence`.
 
         Returns
         -------
-        qsse_md.analysis.residence.ResidenceResult
+        qsse_md.analysis.solvation.residence.ResidenceResult
         """
         frame, solute, partner = self._rows
         times = np.asarray(self.times, dtype=np.float64)

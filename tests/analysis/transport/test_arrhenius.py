@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qsse_md.analysis.arrhenius import KJ_PER_MOL_PER_EV, fit_arrhenius, fit_vtf
+from qsse_md.analysis.transport.arrhenius import KJ_PER_MOL_PER_EV, fit_arrhenius, fit_vtf
 from qsse_md.units import GAS_CONSTANT_KJ_PER_MOL_K as R
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 
-from qsse_md.analysis.rdf import RDF
-from qsse_md.analysis.solvation import Solvation
+from qsse_md.analysis.solvation.rdf import RDF
+from qsse_md.analysis.solvation.solvation import Solvation
 from qsse_md.lib.distances import IndexedSearch, capped_pairs, pair_distance_histogram
 
 BOX = 18.0

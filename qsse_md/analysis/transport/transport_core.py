@@ -1,6 +1,6 @@
 """Transport coefficients from unwrapped centre trajectories (arrays in, dict out).
 
-Used by :class:`qsse_md.analysis.transport.Transport`; callable directly on arrays
+Used by :class:`qsse_md.analysis.transport.transport.Transport`; callable directly on arrays
 (tests, other codes). Units: positions Å, times ps, charges e, volume Å^3; results
 leave in 1e-10 m^2/s (D) and S/cm (conductivities, Onsager coefficients).
 
@@ -19,7 +19,7 @@ z_i their charge, Δr displacement over lag t):
 * transference number  t_i = Σ_j z_i z_j L_ij / σ  (t+ sums the cationic species);
 * Green–Kubo: D_i = 1/3 ∫ <v(0)·v(t)> dt,  σ = 1 / (3 V k_B T) ∫ <J(0)·J(t)> dt,
   J = Σ_a q_a v_a, averaged over a plateau window of the running integral chosen by
-  :mod:`qsse_md.analysis._green_kubo` (integrated at most to the Einstein window end).
+  :mod:`qsse_md.analysis.transport._green_kubo` (integrated at most to the Einstein window end).
 
 Uncertainties: the trajectory is cut into ``n_blocks`` contiguous blocks; every
 coefficient is refitted in each block over the same lag window, and the reported
@@ -34,8 +34,8 @@ uncorrelatedness, transference numbers) are None too.
 
 import numpy as np
 
-from qsse_md.analysis._green_kubo import green_kubo
-from qsse_md.analysis._msd_fit import NoDiffusiveRegime, block_sem, diffusive_window, linear_slope, loglog_slope
+from qsse_md.analysis.transport._green_kubo import green_kubo
+from qsse_md.analysis.transport._msd_fit import NoDiffusiveRegime, block_sem, diffusive_window, linear_slope, loglog_slope
 from qsse_md.lib.fit_quality import undetermined_reason
 from qsse_md.lib.correlation import cross_msd, mean_msd, windowed_cross_msd, windowed_mean_msd
 from qsse_md.units import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C, M2_PER_ANGSTROM2, S_PER_PS
@@ -79,14 +79,14 @@ def compute_transport(centres, species_index, names, dt_ps, volume_angstrom3=Non
         Centre velocities, Å/ps: adds Green–Kubo estimates.
     n_blocks, slope_tolerance, min_points, backend
         Block count for standard errors; fit-window acceptance (see
-        :func:`qsse_md.analysis._msd_fit.diffusive_window`); correlation backend.
+        :func:`qsse_md.analysis.transport._msd_fit.diffusive_window`); correlation backend.
 
     Returns
     -------
     dict
         ``lag_ps`` (L,), ``msd_angstrom2`` {name: (L,)}, ``msd_xyz_angstrom2`` {name: (L, 3)},
         ``diffusion`` {name: {...}}, ``conductivity`` (dict or None) and ``green_kubo``
-        (dict or None); see :class:`qsse_md.analysis.transport.Transport`.
+        (dict or None); see :class:`qsse_md.analysis.transport.transport.Transport`.
     """
     centres = np.asarray(centres, dtype=np.float64)
     n_frames = centres.shape[0]

@@ -1,4 +1,4 @@
-"""Plots, tidy tables and the JSON record of :class:`~qsse_md.analysis.transport.Transport`.
+"""Plots, tidy tables and the JSON record of :class:`~qsse_md.analysis.transport.transport.Transport`.
 
 matplotlib and pandas are imported inside the functions only.
 """

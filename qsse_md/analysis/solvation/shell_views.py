@@ -1,7 +1,7 @@
 """Views of the solvation contact table: counts, compositions, ion pairing, clusters.
 
 Pure numpy/pandas functions on the compact per-contact arrays that
-:class:`qsse_md.analysis.solvation.Solvation` collects (one row per solute-partner
+:class:`qsse_md.analysis.solvation.solvation.Solvation` collects (one row per solute-partner
 atom contact): ``frame`` (position among the analysed frames, 0..n_frames-1),
 ``solute`` (position in the solute group), a label code (species or group) and an
 integer key identifying what is counted (partner residue, atom or molecule).

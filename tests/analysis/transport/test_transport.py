@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 
-from qsse_md.analysis.transport import Transport
-from qsse_md.analysis.transport_core import D_UNIT, compute_transport
+from qsse_md.analysis.transport.transport import Transport
+from qsse_md.analysis.transport.transport_core import D_UNIT, compute_transport
 
 D_TRUE = 0.05  # Å^2/ps = 5e-10 m^2/s
 
@@ -175,7 +175,7 @@ def test_green_kubo_matches_einstein_for_langevin_velocities():
 
 
 def test_green_kubo_plateau_window_on_constructed_running_integrals():
-    from qsse_md.analysis._green_kubo import plateau_window
+    from qsse_md.analysis.transport._green_kubo import plateau_window
 
     t = np.arange(200.0)
     rng = np.random.default_rng(3)
@@ -188,7 +188,7 @@ def test_green_kubo_plateau_window_on_constructed_running_integrals():
 
 
 def test_green_kubo_plateau_with_error_above_its_value_is_not_determined():
-    from qsse_md.analysis._green_kubo import _estimate
+    from qsse_md.analysis.transport._green_kubo import _estimate
 
     delta = np.zeros(10)
     delta[0] = 1.0  # running integral of a delta ACF: 0, then 0.5 (trapezoid) at every lag
@@ -211,7 +211,7 @@ def _moving_in_the_first_block_only(frozen, seed=0, n_frames=500):
 def test_diffusion_with_error_above_its_value_is_not_determined():
     import matplotlib
 
-    from qsse_md.analysis.transport_plots import diffusion_table, plot_msd
+    from qsse_md.analysis.transport.transport_plots import diffusion_table, plot_msd
 
     matplotlib.use("Agg")
     out = compute_transport(_moving_in_the_first_block_only([0]), np.array([0, 1]), ["A", "B"], 1.0,
@@ -345,7 +345,7 @@ def test_bn_fec_wrapped_unwraps_to_the_shipped_unwrapped_trajectory_and_matches_
 
 
 def test_per_frame_kernel_equals_the_general_path(monkeypatch):
-    import qsse_md.analysis.transport as transport_module
+    import qsse_md.analysis.transport.transport as transport_module
 
     rng = np.random.default_rng(11)
     n_frames, n_mol, box = 60, 20, 15.0

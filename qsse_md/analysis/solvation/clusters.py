@@ -1,6 +1,6 @@
 """Cut representative Li+ solvation clusters out of a trajectory for DFT.
 
-For the most frequent shell compositions of a :class:`~qsse_md.analysis.solvation.Solvation`
+For the most frequent shell compositions of a :class:`~qsse_md.analysis.solvation.solvation.Solvation`
 contact table, the shell (frame, Li+) whose Li-partner distances lie closest to the
 median ones is cut out: the Li+ and its whole partner molecules, unwrapped around the
 Li+ by minimum image. A polymer partner (a molecule spanning several residues) is cut

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from MDAnalysis.coordinates.memory import MemoryReader
 
-from qsse_md.analysis.scattering import StructureFactor
+from qsse_md.analysis.crystallization.scattering import StructureFactor
 from qsse_md.lib.scattering import CROMER_MANN, form_factor, reciprocal_vectors, two_theta_degrees
 
 ATOMIC_NUMBER = {"H": 1, "Li": 3, "B": 5, "C": 6, "N": 7, "O": 8, "F": 9, "Na": 11, "P": 15, "S": 16, "Cl": 17}

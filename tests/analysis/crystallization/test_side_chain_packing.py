@@ -4,7 +4,7 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 
-from qsse_md.analysis.side_chain_packing import SideChainPacking
+from qsse_md.analysis.crystallization.side_chain_packing import SideChainPacking
 from qsse_md.lib.packing import ring_geometry
 
 

@@ -6,7 +6,7 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 
-from qsse_md.analysis.steinhardt import SteinhardtOrder
+from qsse_md.analysis.crystallization.steinhardt import SteinhardtOrder
 
 
 def _fcc_universe(dimer=False):

@@ -3,7 +3,7 @@
 A chord joins backbone atoms i and i + span of the same chain (span 2: carbons i and
 i+2 of a vinyl backbone, parallel to the chain axis of an all-trans or helical stem).
 With ``vectors="side_chain"`` the same order parameters are computed for side-chain
-vectors (backbone anchor to side-chain tip, :func:`qsse_md.analysis.backbone.side_chain_pairs`).
+vectors (backbone anchor to side-chain tip, :func:`qsse_md.analysis.crystallization.backbone.side_chain_pairs`).
 Per frame, each chord's local order is the mean :math:`P_2(\\cos\\theta)` against the
 chords whose midpoints lie within the cutoff (:func:`qsse_md.lib.order.local_p2`),
 and a chord counts as crystalline when its local P2 exceeds the threshold (the
@@ -17,7 +17,7 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.core.groups import AtomGroup
 
 from qsse_md.analysis._plotting import axes_or_new
-from qsse_md.analysis.backbone import backbone_chains, chord_pairs, side_chain_pairs
+from qsse_md.analysis.crystallization.backbone import backbone_chains, chord_pairs, side_chain_pairs
 from qsse_md.lib.distances import BACKENDS, box_widths
 from qsse_md.lib.order import local_p2, minimum_image_vectors, nematic_order
 from qsse_md.lib.statistics import block_average
@@ -46,7 +46,7 @@ class ChainOrder(AnalysisBase):
         Count only chords of other chains as neighbours.
     backbone : str, optional
         Selection of the backbone atoms (default: found from bonds, see
-        :mod:`qsse_md.analysis.backbone`).
+        :mod:`qsse_md.analysis.crystallization.backbone`).
     n_blocks : int
         Blocks for the standard errors of the means.
     backend : {"numba", "numpy"}

@@ -3,7 +3,7 @@
 Per frame (heavy atoms only by default):
 
 - *free fraction*: solvent molecules with no atom within the contact cutoff of a polymer
-  atom (as :class:`qsse_md.analysis.affinity.PolymerSolventAffinity`);
+  atom (as :class:`qsse_md.analysis.solvation.affinity.PolymerSolventAffinity`);
 - *solvent clusters*: solvent molecules are linked when any two of their atoms lie
   within the cluster cutoff; the largest cluster's share of the solvent molecules and
   whether any cluster wraps the periodic box (:func:`qsse_md.lib.percolation.periodic_clusters`),
