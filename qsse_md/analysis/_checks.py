@@ -1,23 +1,30 @@
 """Input checks shared by the analyzers: a periodic box, cutoffs the minimum image allows, frame ranges,
 frame times and selection strings."""
 
-import numpy as np
-
-from qsse_md.lib.distances import box_widths
+from qsse_md.lib.box import max_cutoff, require_box, require_cutoff
 
 
-def checked_cutoffs(trajectory, cutoffs_angstrom: dict, what: str) -> None:
-    """Raise a one-line ValueError unless the first frame has a box and every cutoff (Å) is
-    positive and at most half the smallest box width; ``cutoffs_angstrom`` maps a label
-    ("contact", ...) to its value, ``what`` names the analysis in messages."""
-    dimensions = trajectory.ts.dimensions
-    if dimensions is None or np.any(dimensions[:3] <= 0):
-        raise ValueError(f"the trajectory has no periodic box (dimensions); the {what} needs one")
-    half_width = 0.5 * box_widths(dimensions).min()
-    for label, value in cutoffs_angstrom.items():
-        if not 0 < value <= half_width:
-            raise ValueError(f"{label} cutoff {value} Å must be positive and at most half the smallest box "
-                             f"width ({half_width:.4g} Å)")
+def checked_cutoffs(trajectory, cutoffs_angstrom: dict) -> float:
+    """Check that the first frame has a box (:func:`qsse_md.lib.box.require_box`) and that
+    every cutoff fits it (:func:`qsse_md.lib.box.require_cutoff`); one-line ValueError
+    otherwise.
+
+    Parameters
+    ----------
+    trajectory : MDAnalysis.coordinates.base.ProtoReader
+        The trajectory, at its first frame.
+    cutoffs_angstrom : dict
+        What each cutoff is (``"contact cutoff"``, ...) -> its value, Å; may be empty.
+
+    Returns
+    -------
+    float
+        Half the smallest box width of the first frame (the largest allowed cutoff), Å.
+    """
+    dimensions = require_box(trajectory.ts.dimensions)
+    for name, value in cutoffs_angstrom.items():
+        require_cutoff(value, dimensions, name)
+    return max_cutoff(dimensions)
 
 
 def checked_frames(n_frames: int, start=None, stop=None, step=None) -> range:

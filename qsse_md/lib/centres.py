@@ -10,6 +10,7 @@ the same numbers (test_per_frame_kernel_equals_the_general_path).
 import numpy as np
 
 from qsse_md.lib._jit import jit
+from qsse_md.lib.box import image_component
 from qsse_md.lib.unwrap import _unwrap_orthorhombic
 
 
@@ -27,8 +28,10 @@ def weighted_centres(values, selected, weights, centre_of_atom, n_centres):
 @jit(cache=True)
 def frame_orthorhombic(previous_wrapped, unwrapped, positions, rows, all_atoms, dimensions, selected, weights,
                         centre_of_atom, drift_rows, drift_all, drift_weights, out):
-    """One frame in an orthorhombic box, in place; returns the box volume (Å^3), or -1.0
-    without touching anything when ``dimensions`` is not a valid orthorhombic box.
+    """One frame in an orthorhombic box, in place; returns the box volume (Å^3).
+
+    ``dimensions`` (6,) must be a box that :func:`qsse_md.lib.box.require_box` and
+    :func:`qsse_md.lib.box.is_orthorhombic` accept (the caller checks).
 
     ``previous_wrapped``/``unwrapped`` (n, 3) advance to this frame with the arithmetic of
     :func:`qsse_md.lib.unwrap.unwrap_step_inplace` (von Bülow et al. 2020), reading the
@@ -37,9 +40,6 @@ def frame_orthorhombic(previous_wrapped, unwrapped, positions, rows, all_atoms, 
     weighted mean of ``unwrapped[drift_rows]`` (nothing subtracted when ``drift_rows`` is
     empty). The volume is ``a * b * c`` in float64, as MDAnalysis ``box_volume``.
     """
-    if not (dimensions[3] == 90.0 and dimensions[4] == 90.0 and dimensions[5] == 90.0 and dimensions[0] > 0
-            and dimensions[1] > 0 and dimensions[2] > 0):
-        return -1.0
     lx = np.float64(dimensions[0])
     ly = np.float64(dimensions[1])
     lz = np.float64(dimensions[2])
@@ -89,7 +89,7 @@ def _unwrap_flat(previous_wrapped, unwrapped, wrapped, lengths):
                 step = position - previous_wrapped[j]
                 if not ((step > -bound) & (step < bound)):
                     length = lengths[j % 3]
-                    unwrapped[j] = unwrapped[j] + (step - length * np.floor(step / length + 0.5))
+                    unwrapped[j] = unwrapped[j] + image_component(step, length)
                     previous_wrapped[j] = position
 
 

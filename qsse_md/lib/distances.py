@@ -18,6 +18,7 @@ import functools
 
 import numpy as np
 
+from qsse_md.lib.box import box_geometry, require_box, require_cutoff
 from qsse_md.lib.cell_search import CELLS_PER_CUTOFF, indexed_search
 from qsse_md.lib.search_stream import SearchStream
 
@@ -26,81 +27,15 @@ _MAX_CELLS_PER_AXIS = 64
 _MAX_CELLS = 2**18
 
 
-def box_matrix(dimensions):
-    """Box vectors as rows of a lower-triangular matrix (MDAnalysis convention).
-
-    Parameters
-    ----------
-    dimensions : array_like, shape (6,)
-        ``[a, b, c, alpha, beta, gamma]`` in Å and degrees.
-
-    Returns
-    -------
-    numpy.ndarray, shape (3, 3), float64
-        Rows are the box vectors **a**, **b**, **c** in Å; **a** lies along x and
-        **b** in the xy plane.
-    """
-    a, b, c, alpha, beta, gamma = np.asarray(dimensions, dtype=np.float64)
-    if a <= 0 or b <= 0 or c <= 0 or not 0 < alpha < 180 or not 0 < beta < 180 or not 0 < gamma < 180:
-        raise ValueError(f"invalid box dimensions {list(dimensions)}: need positive lengths (Å) and angles in (0, 180) degrees")
-    if alpha == 90.0 and beta == 90.0 and gamma == 90.0:
-        return np.diag([a, b, c])
-    cos_a, cos_b, cos_g = np.cos(np.radians([alpha, beta, gamma]))
-    sin_g = np.sin(np.radians(gamma))
-    cx = c * cos_b
-    cy = c * (cos_a - cos_b * cos_g) / sin_g
-    cz_squared = c * c - cx * cx - cy * cy
-    if cz_squared <= 0:
-        raise ValueError(f"box dimensions {list(dimensions)} do not describe a valid triclinic cell")
-    return np.array([[a, 0.0, 0.0], [b * cos_g, b * sin_g, 0.0], [cx, cy, np.sqrt(cz_squared)]])
-
-
-def box_widths(dimensions):
-    """Perpendicular distances between opposite box faces.
-
-    Parameters
-    ----------
-    dimensions : array_like, shape (6,)
-        ``[a, b, c, alpha, beta, gamma]`` in Å and degrees.
-
-    Returns
-    -------
-    numpy.ndarray, shape (3,)
-        Widths in Å along the reciprocal directions of **a**, **b**, **c**; a
-        minimum-image cutoff must not exceed half the smallest of them.
-    """
-    vectors = box_matrix(dimensions)
-    volume = abs(np.linalg.det(vectors))
-    return np.array([volume / np.linalg.norm(np.cross(vectors[(k + 1) % 3], vectors[(k + 2) % 3])) for k in range(3)])
-
-
 def _prepare(coords1, coords2, cutoff, dimensions, backend):
     """Validate inputs; return float64 coordinates, box matrix and its inverse."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     coords1 = np.ascontiguousarray(coords1, dtype=np.float64).reshape(-1, 3)
     coords2 = np.ascontiguousarray(coords2, dtype=np.float64).reshape(-1, 3)
-    if dimensions is None:
-        raise ValueError("no periodic box given: minimum-image distances need box dimensions [a, b, c, alpha, beta, gamma]")
-    vectors, inverse, widths, orthorhombic = _box_geometry(tuple(float(v) for v in np.asarray(dimensions)[:6]))
-    if not cutoff > 0 or cutoff > 0.5 * widths.min():
-        raise ValueError(
-            f"cutoff {cutoff} Å must be > 0 and at most half the smallest box width ({0.5 * widths.min():.4g} Å)"
-        )
+    vectors, inverse, widths, orthorhombic = box_geometry(tuple(require_box(dimensions)))
+    require_cutoff(cutoff, dimensions)
     return coords1, coords2, vectors, inverse, widths, orthorhombic
-
-
-@functools.lru_cache(maxsize=16)
-def _box_geometry(dimensions):
-    """Box matrix, its inverse, perpendicular widths and orthorhombicity of a box (memoised:
-    a constant-volume trajectory pays for them once). Arrays are read-only."""
-    vectors = box_matrix(dimensions)
-    orthorhombic = bool(np.all(np.asarray(dimensions[3:6], dtype=np.float64) == 90.0))
-    inverse = np.diag(1.0 / np.diag(vectors)) if orthorhombic else np.linalg.inv(vectors)
-    widths = box_widths(dimensions)
-    for array in (vectors, inverse, widths):
-        array.flags.writeable = False
-    return vectors, inverse, widths, orthorhombic
 
 
 def _wrapped_fractions(coords, inverse):
@@ -277,17 +212,12 @@ class IndexedSearch:
         Raises ValueError when the frame has no box or the cutoff exceeds half its
         smallest perpendicular width.
         """
-        if dimensions is None:
-            raise ValueError("no periodic box given: minimum-image distances need box dimensions "
-                             "[a, b, c, alpha, beta, gamma]")
-        key = np.asarray(dimensions[:6], dtype=np.float64).tobytes()
+        dimensions = require_box(dimensions)
+        key = dimensions.tobytes()
         if key != self._last_box:  # constant-volume trajectories repeat the box every frame
-            vectors, inverse, widths, orthorhombic = _box_geometry(tuple(float(v) for v in dimensions[:6]))
-            cutoff = self.cutoff
-            if not cutoff > 0 or cutoff > 0.5 * widths.min():
-                raise ValueError(f"cutoff {cutoff} Å must be > 0 and at most half the smallest box width "
-                                 f"({0.5 * widths.min():.4g} Å)")
-            n_cells, reach = _cell_grid(tuple(float(w) for w in widths), cutoff)
+            vectors, inverse, widths, orthorhombic = box_geometry(tuple(dimensions))
+            require_cutoff(self.cutoff, dimensions)
+            n_cells, reach = _cell_grid(tuple(float(w) for w in widths), self.cutoff)
             self._last_box, self._last_geometry = key, (vectors, inverse, n_cells, reach, orthorhombic)
         return self._last_geometry
 

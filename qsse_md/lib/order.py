@@ -12,32 +12,7 @@ Lavine, Waheed & Rutledge, Polymer 44, 1771 (2003), doi:10.1016/S0032-3861(03)00
 
 import numpy as np
 
-from qsse_md.lib.distances import box_matrix, capped_pairs
-
-
-def minimum_image_vectors(vectors, dimensions):
-    """Shortest periodic images of difference vectors (bonds, chords).
-
-    Parameters
-    ----------
-    vectors : array_like, shape (n, 3)
-        Difference vectors in Å.
-    dimensions : array_like, shape (6,) or None
-        Box ``[a, b, c, alpha, beta, gamma]`` (Å, degrees); ``None`` returns the
-        vectors unchanged.
-
-    Returns
-    -------
-    numpy.ndarray, shape (n, 3)
-        Vectors reduced by whole box vectors (fractional components rounded to the
-        nearest integer; exact for vectors shorter than half the smallest box width
-        in orthorhombic boxes), Å.
-    """
-    vectors = np.asarray(vectors, dtype=np.float64).reshape(-1, 3)
-    if dimensions is None:
-        return vectors
-    box = box_matrix(dimensions)
-    return vectors - np.rint(vectors @ np.linalg.inv(box)) @ box
+from qsse_md.lib.distances import capped_pairs
 
 
 def nematic_order(vectors):

@@ -9,7 +9,7 @@ doi:10.1038/379055a0).
 import numpy as np
 
 from qsse_md.lib.distances import capped_pairs
-from qsse_md.lib.order import minimum_image_vectors
+from qsse_md.lib.box import minimum_image
 
 
 def ring_geometry(ring_positions, dimensions):
@@ -31,7 +31,7 @@ def ring_geometry(ring_positions, dimensions):
     """
     rings = np.asarray(ring_positions, dtype=np.float64)
     n_rings, size, _ = rings.shape
-    offsets = minimum_image_vectors((rings - rings[:, :1]).reshape(-1, 3), dimensions).reshape(n_rings, size, 3)
+    offsets = minimum_image((rings - rings[:, :1]).reshape(-1, 3), dimensions).reshape(n_rings, size, 3)
     centroids = rings[:, 0] + offsets.mean(axis=1)
     centred = offsets - offsets.mean(axis=1, keepdims=True)
     normals = np.linalg.svd(centred)[2][:, -1]
@@ -90,7 +90,7 @@ def hydrogen_bonds(donors, hydrogens, acceptors, distance_cutoff, angle_cutoff, 
     pairs, _ = capped_pairs(donors, acceptors, distance_cutoff, dimensions, backend=backend)
     if len(pairs) == 0:
         return pairs
-    h_to_d = minimum_image_vectors(donors[pairs[:, 0]] - hydrogens[pairs[:, 0]], dimensions)
-    h_to_a = minimum_image_vectors(acceptors[pairs[:, 1]] - hydrogens[pairs[:, 0]], dimensions)
+    h_to_d = minimum_image(donors[pairs[:, 0]] - hydrogens[pairs[:, 0]], dimensions)
+    h_to_a = minimum_image(acceptors[pairs[:, 1]] - hydrogens[pairs[:, 0]], dimensions)
     cosine = np.einsum("ij,ij->i", h_to_d, h_to_a) / (np.linalg.norm(h_to_d, axis=1) * np.linalg.norm(h_to_a, axis=1))
     return pairs[np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))) >= angle_cutoff]

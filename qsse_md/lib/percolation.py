@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from qsse_md.lib.distances import box_matrix
+from qsse_md.lib.box import box_matrix
 
 
 def periodic_clusters(n_nodes, edges, displacements, dimensions):

@@ -29,8 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from qsse_md.lib._jit import jit
+from qsse_md.lib.box import box_geometry, box_matrix, require_box
 from qsse_md.lib.cell_search import AT_EDGE, bin_at_edge, scaled_bin
-from qsse_md.lib.distances import BACKENDS, _box_geometry, box_matrix, pair_distance_histogram
+from qsse_md.lib.distances import BACKENDS, pair_distance_histogram
 
 #: ``symbol: (a1, b1, a2, b2, a3, b3, a4, b4, c)``; a dimensionless (electrons), b in Å².
 CROMER_MANN = {
@@ -277,7 +278,7 @@ def typed_pair_histogram(positions, types, n_types, edges, dimensions, backend="
                                                        dimensions, backend="numpy")
             counts[a, a, 0] -= np.count_nonzero(types == a)  # self pairs at r = 0
         return counts
-    vectors, inverse, _, orthorhombic = _box_geometry(tuple(float(v) for v in np.asarray(dimensions)[:6]))
+    vectors, inverse, _, orthorhombic = box_geometry(tuple(require_box(dimensions)))
     order = np.argsort(types, kind="stable")  # runs of one partner type keep the counts in cache
     arguments = (positions[order], types[order], int(n_types), edges, vectors, inverse, orthorhombic)
     if n_threads is None:

@@ -21,37 +21,7 @@ Kernels only: numpy arrays in and out; boxes are MDAnalysis ``dimensions``.
 import numpy as np
 
 from qsse_md.lib._jit import jit
-from qsse_md.lib.distances import box_matrix
-
-
-def _is_orthorhombic(dimensions):
-    return bool(np.all(np.asarray(dimensions[3:6], dtype=np.float64) == 90.0))
-
-
-def minimum_image_shift(vectors, dimensions):
-    """Map displacement vectors to the image with fractional components in [-1/2, 1/2).
-
-    Parameters
-    ----------
-    vectors : numpy.ndarray, shape (n, 3)
-        Displacements, Å.
-    dimensions : array_like, shape (6,)
-        Box ``[a, b, c, alpha, beta, gamma]`` (Å, degrees) that defines the images.
-
-    Returns
-    -------
-    numpy.ndarray, shape (n, 3), float64
-        ``vectors - L floor(vectors / L + 1/2)`` in the box's fractional frame, Å.
-    """
-    vectors = np.asarray(vectors, dtype=np.float64)
-    if _is_orthorhombic(dimensions):
-        lengths = np.asarray(dimensions[:3], dtype=np.float64)
-        if np.any(lengths <= 0):
-            raise ValueError(f"invalid box dimensions {list(dimensions)}: lengths must be positive (Å)")
-        return vectors - lengths * np.floor(vectors / lengths + 0.5)
-    matrix = box_matrix(dimensions)
-    fractional = vectors @ np.linalg.inv(matrix)
-    return (fractional - np.floor(fractional + 0.5)) @ matrix
+from qsse_md.lib.box import image_component, is_orthorhombic, minimum_image, require_box
 
 
 def unwrap_step(previous_wrapped, previous_unwrapped, wrapped, dimensions):
@@ -72,7 +42,7 @@ def unwrap_step(previous_wrapped, previous_unwrapped, wrapped, dimensions):
         Unwrapped positions of this frame, Å.
     """
     step = np.asarray(wrapped, dtype=np.float64) - previous_wrapped
-    return previous_unwrapped + minimum_image_shift(step, dimensions)
+    return previous_unwrapped + minimum_image(step, dimensions)
 
 
 def unwrap_step_inplace(previous_wrapped, unwrapped, wrapped, dimensions):
@@ -88,11 +58,9 @@ def unwrap_step_inplace(previous_wrapped, unwrapped, wrapped, dimensions):
     dimensions : array_like, shape (6,)
         Box of this frame.
     """
-    a, b, c, alpha, beta, gamma = (float(v) for v in dimensions[:6])
-    if alpha == 90.0 and beta == 90.0 and gamma == 90.0:
-        if not (a > 0 and b > 0 and c > 0):
-            raise ValueError(f"invalid box dimensions {list(dimensions)}: lengths must be positive (Å)")
-        _unwrap_orthorhombic(previous_wrapped, unwrapped, wrapped, np.array((a, b, c)))
+    dimensions = require_box(dimensions)
+    if is_orthorhombic(dimensions):
+        _unwrap_orthorhombic(previous_wrapped, unwrapped, wrapped, dimensions[:3].copy())
         return
     wrapped = np.asarray(wrapped, dtype=np.float64)
     unwrapped[:] = unwrap_step(previous_wrapped, unwrapped, wrapped, dimensions)
@@ -110,7 +78,7 @@ def _unwrap_orthorhombic(previous_wrapped, unwrapped, wrapped, lengths):
                 # floor(step / L + 1/2) is exactly 0 here, and step - L * 0 == step
                 unwrapped[i, k] = unwrapped[i, k] + step
             else:
-                unwrapped[i, k] = unwrapped[i, k] + (step - lengths[k] * np.floor(step / lengths[k] + 0.5))
+                unwrapped[i, k] = unwrapped[i, k] + image_component(step, lengths[k])
             previous_wrapped[i, k] = position
 
 
@@ -140,13 +108,13 @@ def make_whole(positions, group_index, dimensions, bonds=None):
     group_index = np.asarray(group_index)
     _, first = np.unique(group_index, return_index=True)
     anchors = positions[first][np.searchsorted(np.unique(group_index), group_index)]
-    whole = anchors + minimum_image_shift(positions - anchors, dimensions)
+    whole = anchors + minimum_image(positions - anchors, dimensions)
     if bonds is None or len(bonds) == 0:
         return whole
     parent, depth = _bond_walk(len(positions), np.asarray(bonds, dtype=np.int64))
     for level in range(1, int(depth.max()) + 1):
         atoms = np.nonzero(depth == level)[0]
-        whole[atoms] = whole[parent[atoms]] + minimum_image_shift(whole[atoms] - whole[parent[atoms]], dimensions)
+        whole[atoms] = whole[parent[atoms]] + minimum_image(whole[atoms] - whole[parent[atoms]], dimensions)
     return whole
 
 
@@ -193,4 +161,4 @@ def unwrap_trajectory(wrapped, dimensions):
     return out
 
 
-__all__ = ["make_whole", "minimum_image_shift", "unwrap_step", "unwrap_step_inplace", "unwrap_trajectory"]
+__all__ = ["make_whole", "unwrap_step", "unwrap_step_inplace", "unwrap_trajectory"]

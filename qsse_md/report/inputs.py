@@ -97,6 +97,7 @@ def load_universe(topology: Path, trajectory: Path, box=None, dt_ps=None):
     import MDAnalysis as mda
 
     from qsse_md.analysis.topology import complete_topology
+    from qsse_md.lib.box import require_box
 
     dimensions = None if box is None else box_dimensions(box)
     if dt_ps is not None and not dt_ps > 0:
@@ -118,9 +119,7 @@ def load_universe(topology: Path, trajectory: Path, box=None, dt_ps=None):
 
         universe.trajectory.add_transformations(*([] if dimensions is None else [set_dimensions(dimensions)]),
                                                 *([] if dt_ps is None else [FrameTimes(dt_ps)]))
-    if universe.trajectory.ts.dimensions is None or np.any(universe.trajectory.ts.dimensions[:3] <= 0):
-        raise ValueError(f"{trajectory} has no periodic box; give it with --box A B C [ALPHA BETA GAMMA] "
-                         "(edges in Å, angles in degrees)")
+    require_box(universe.trajectory.ts.dimensions, str(trajectory))
     for note in complete_topology(universe):
         log.info("%s: %s", topology, note)
     return universe

@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from qsse_md.lib.distances import box_matrix, box_widths, capped_pairs, pair_distance_histogram
+from qsse_md.lib.box import box_matrix, box_widths
+from qsse_md.lib.distances import capped_pairs, pair_distance_histogram
 
 BOXES = {
     "orthorhombic": [23.0, 25.0, 27.0, 90.0, 90.0, 90.0],

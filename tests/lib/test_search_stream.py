@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from qsse_md.lib.distances import IndexedSearch, box_matrix
+from qsse_md.lib.box import box_matrix
+from qsse_md.lib.distances import IndexedSearch
 
 
 def _frames(n_frames, n_atoms, dimensions, seed):

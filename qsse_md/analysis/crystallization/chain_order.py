@@ -16,10 +16,12 @@ import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.core.groups import AtomGroup
 
+from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.crystallization.backbone import backbone_chains, chord_pairs, side_chain_pairs
-from qsse_md.lib.distances import BACKENDS, box_widths
-from qsse_md.lib.order import local_p2, minimum_image_vectors, nematic_order
+from qsse_md.lib.box import minimum_image, require_box
+from qsse_md.lib.distances import BACKENDS
+from qsse_md.lib.order import local_p2, nematic_order
 from qsse_md.lib.statistics import block_average
 
 QUANTITIES = ("mean_local_p2", "crystalline_fraction", "nematic_order")
@@ -91,13 +93,7 @@ class ChainOrder(AnalysisBase):
             raise ValueError(f"vectors={vectors!r}; choose 'backbone' or 'side_chain'")
         if not -0.5 <= threshold < 1.0:
             raise ValueError(f"threshold {threshold} must lie in [-0.5, 1) (local P2 range)")
-        dimensions = universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(dimensions[:3] <= 0):
-            raise ValueError("the trajectory has no periodic box (dimensions); chain order needs one")
-        half_width = 0.5 * box_widths(dimensions).min()
-        if not 0 < cutoff_angstrom <= half_width:
-            raise ValueError(f"cutoff {cutoff_angstrom} Å must be positive and at most half the smallest box width "
-                             f"({half_width:.4g} Å)")
+        checked_cutoffs(universe.trajectory, {"cutoff": cutoff_angstrom})
         first, second, chain, species = [], [], [], []
         for k, group in enumerate(polymers.values()):
             chains = backbone_chains(group, backbone)
@@ -127,11 +123,9 @@ class ChainOrder(AnalysisBase):
         self.results.p2_histogram = np.zeros((n_species, len(P2_EDGES) - 1), dtype=np.int64)
 
     def _single_frame(self):
-        dimensions = self._ts.dimensions
-        if dimensions is None:
-            raise ValueError(f"frame {self._ts.frame} has no periodic box (dimensions)")
+        dimensions = require_box(self._ts.dimensions, f"frame {self._ts.frame}")
         positions = self._universe.atoms.positions.astype(np.float64)
-        chords = minimum_image_vectors(positions[self._second] - positions[self._first], dimensions)
+        chords = minimum_image(positions[self._second] - positions[self._first], dimensions)
         midpoints = positions[self._first] + 0.5 * chords
         p2, _ = local_p2(midpoints, chords, self._cutoff, dimensions,
                          self._chain if self._exclude else None, backend=self._kernel_backend)

@@ -15,8 +15,10 @@ import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.core.groups import AtomGroup
 
+from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis.species_guess import element_symbols
-from qsse_md.lib.distances import BACKENDS, box_widths
+from qsse_md.lib.box import box_widths, require_box
+from qsse_md.lib.distances import BACKENDS
 from qsse_md.lib.scattering import (CROMER_MANN, CU_K_ALPHA_ANGSTROM, density_modes, form_factor, lorch_transform,
                                     reciprocal_vectors, two_theta_degrees, typed_pair_histogram)
 
@@ -75,14 +77,12 @@ class StructureFactor(AnalysisBase):
         super().__init__(atoms.universe.trajectory, **kwargs)
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
-        dimensions = atoms.universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(dimensions[:3] <= 0):
-            raise ValueError("the trajectory has no periodic box (dimensions); S(q) needs one")
-        widths = box_widths(dimensions)
-        r_max = 0.5 * widths.min() if r_max_angstrom is None else float(r_max_angstrom)
-        if not 0 < r_max <= 0.5 * widths.min() or not 0 < bin_width_angstrom < r_max:
-            raise ValueError(f"r_max {r_max} Å must be positive and at most half the smallest box width "
-                             f"({0.5 * widths.min():.4g} Å), and larger than the bin width")
+        half_width = checked_cutoffs(atoms.universe.trajectory,
+                                     {} if r_max_angstrom is None else {"r_max": float(r_max_angstrom)})
+        r_max = half_width if r_max_angstrom is None else float(r_max_angstrom)
+        widths = box_widths(atoms.universe.trajectory.ts.dimensions)
+        if not 0 < bin_width_angstrom < r_max:
+            raise ValueError(f"bin width {bin_width_angstrom} Å must be positive and smaller than r_max {r_max} Å")
         q_min, q_max = _clip_range(q_range, 2 * np.pi / r_max, np.pi / bin_width_angstrom, "the RDF transform")
         self._types, self._type_group, self._type_element = [], [], []
         symbols = element_symbols(atoms.universe.atoms)
@@ -121,9 +121,7 @@ class StructureFactor(AnalysisBase):
             self._direct_sums = np.zeros((5, n_bins))  # |A|^2/N, <f^2> - <f>^2, <f>^2, |q|, vectors
 
     def _single_frame(self):
-        dimensions = self._ts.dimensions
-        if dimensions is None:
-            raise ValueError(f"frame {self._ts.frame} has no periodic box (dimensions)")
+        dimensions = require_box(self._ts.dimensions, f"frame {self._ts.frame}")
         self._counts += typed_pair_histogram(self._atoms.positions, self._type_of, len(self._types), self._edges,
                                              dimensions, backend=self._kernel_backend)
         self._volume_sum += self._ts.volume

@@ -17,9 +17,11 @@ bonds are counted per repeat unit (residue) and split intra-/inter-chain.
 import numpy as np
 from MDAnalysis.analysis.base import AnalysisBase
 
+from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, ensure_bonds, molecule_indices
-from qsse_md.lib.distances import BACKENDS, box_widths
+from qsse_md.lib.box import require_box
+from qsse_md.lib.distances import BACKENDS
 from qsse_md.lib.packing import hydrogen_bonds, ring_geometry, stacking_pairs
 
 QUANTITIES = ("stacked_fraction", "hbonds_per_repeat_unit", "hbond_intra_chain_fraction",
@@ -81,12 +83,9 @@ class SideChainPacking(AnalysisBase):
             raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
         if not ensure_bonds(polymer.universe):
             raise ValueError("side-chain packing needs bonds in the topology (PDB CONECT, TPR, ...)")
-        dimensions = polymer.universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(dimensions[:3] <= 0):
-            raise ValueError("the trajectory has no periodic box (dimensions); side-chain packing needs one")
-        half_width = 0.5 * box_widths(dimensions).min()
-        if max(ring_cutoff_angstrom, stack_distance_angstrom, hbond_distance_angstrom) > half_width:
-            raise ValueError(f"cutoffs must be at most half the smallest box width ({half_width:.4g} Å)")
+        checked_cutoffs(polymer.universe.trajectory, {"ring cutoff": ring_cutoff_angstrom,
+                                                      "stacking distance": stack_distance_angstrom,
+                                                      "hydrogen-bond distance": hbond_distance_angstrom})
         self._rings, self._donors, self._hydrogens, self._acceptors = _find_groups(polymer)
         self._solvent_acceptors = np.zeros(0, dtype=np.int64)
         if solvent is not None and len(solvent):
@@ -113,7 +112,7 @@ class SideChainPacking(AnalysisBase):
         self.results.angle_histogram = np.zeros(len(self._angle_edges) - 1, dtype=np.int64)
 
     def _single_frame(self):
-        dimensions = self._ts.dimensions
+        dimensions = require_box(self._ts.dimensions, f"frame {self._ts.frame}")
         positions = self._universe.atoms.positions.astype(np.float64)
         frame = self._frame_index
         self.results.time_ps[frame] = self._ts.time

@@ -14,8 +14,7 @@ from MDAnalysis.analysis.base import AnalysisBase
 
 from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import molecule_indices
-from qsse_md.lib.distances import box_matrix
-from qsse_md.lib.order import minimum_image_vectors
+from qsse_md.lib.box import box_matrix, minimum_image, require_box
 
 Q_EDGES = np.linspace(0.0, 1.0, 51)
 
@@ -77,15 +76,13 @@ class SteinhardtOrder(AnalysisBase):
         if self._molecule is None:
             return positions
         first = np.unique(self._molecule, return_index=True)[1]
-        offsets = minimum_image_vectors(positions - positions[first][self._molecule], dimensions)
+        offsets = minimum_image(positions - positions[first][self._molecule], dimensions)
         counts = np.bincount(self._molecule)[:, None]
         sums = np.stack([np.bincount(self._molecule, weights=offsets[:, k]) for k in range(3)], axis=1)
         return positions[first] + sums / counts
 
     def _single_frame(self):
-        dimensions = self._ts.dimensions
-        if dimensions is None:
-            raise ValueError(f"frame {self._ts.frame} has no periodic box (dimensions)")
+        dimensions = require_box(self._ts.dimensions, f"frame {self._ts.frame}")
         box = self._freud.box.Box.from_matrix(box_matrix(dimensions).T)
         points = box.wrap(self._points(dimensions))
         self.results.time_ps[self._frame_index] = self._ts.time

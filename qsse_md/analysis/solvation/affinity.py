@@ -13,6 +13,7 @@ from MDAnalysis.core.groups import AtomGroup
 from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, molecule_indices
+from qsse_md.lib.box import require_box
 from qsse_md.lib.distances import BACKENDS, capped_pairs
 from qsse_md.lib.statistics import block_average
 
@@ -72,7 +73,7 @@ class PolymerSolventAffinity(AnalysisBase):
             raise ValueError("the polymer and solvent selections overlap; make them disjoint")
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
-        checked_cutoffs(polymer.universe.trajectory, {"contact": cutoff_angstrom}, "affinity")
+        checked_cutoffs(polymer.universe.trajectory, {"contact cutoff": cutoff_angstrom})
         symbols = element_symbols(polymer.universe.atoms)
         keep = (lambda group: group[symbols[group.ix] != "H"]) if heavy_atoms_only else (lambda group: group)
         molecules = molecule_indices(polymer.universe)
@@ -103,9 +104,8 @@ class PolymerSolventAffinity(AnalysisBase):
         self.results.free_fraction = np.zeros((self.n_frames, n_species))
 
     def _single_frame(self):
-        if self._ts.dimensions is None:
-            raise ValueError(f"frame {self._ts.frame} has no periodic box (dimensions)")
-        pairs, _ = capped_pairs(self._polymer.positions, self._solvent.positions, self._cutoff, self._ts.dimensions,
+        dimensions = require_box(self._ts.dimensions, f"frame {self._ts.frame}")
+        pairs, _ = capped_pairs(self._polymer.positions, self._solvent.positions, self._cutoff, dimensions,
                                 backend=self._kernel_backend)
         molecules = self._molecule[pairs[:, 1]]
         unit_molecule = np.unique(np.column_stack((self._unit[pairs[:, 0]], molecules)), axis=0)

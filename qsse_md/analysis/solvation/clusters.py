@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from MDAnalysis.lib.distances import minimize_vectors
 
 from qsse_md.analysis.species_guess import atomic_numbers, element_symbols, has_bonds, molecule_indices
 from qsse_md.fileio import atomic_write_json, staged_output_dir, write_text_atomic
+from qsse_md.lib.box import minimum_image
 
 ORCA_KEYWORDS = "B3LYP D3BJ def2-TZVP Opt"
 CAP_BOND_ANGSTROM = 1.09
@@ -178,7 +178,7 @@ def cut_cluster(universe, frame, solute_ix, partner_atom_ix, anions=(), species_
             a, b = bond.atoms
             if (a.ix in inside) != (b.ix in inside):
                 start, end = (a, b) if a.ix in inside else (b, a)
-                vector = _minimum_image(end.position - start.position, universe.dimensions)
+                vector = minimum_image(end.position - start.position, universe.dimensions)
                 caps.append(placed[start.ix] + CAP_BOND_ANGSTROM * vector / np.linalg.norm(vector))
     unwrapped = np.array([placed[ix] for ix in partners.ix] + caps)
     cluster_symbols = ["Li"] + list(symbols[partners.ix]) + ["H"] * len(caps)
@@ -188,12 +188,6 @@ def cut_cluster(universe, frame, solute_ix, partner_atom_ix, anions=(), species_
         warnings.warn(f"{cluster.comment}: odd electron count with charge {charge}; multiplicity set to 2",
                       stacklevel=2)
     return cluster
-
-
-def _minimum_image(vectors, box):
-    """Minimum-image version of displacement vectors (Å), float64."""
-    vectors = np.asarray(vectors, dtype=np.float64)
-    return minimize_vectors(vectors.reshape(-1, 3), np.asarray(box, dtype=np.float64)).reshape(vectors.shape)
 
 
 def _place_whole(universe, atoms, anchors, centre):
@@ -208,13 +202,13 @@ def _place_whole(universe, atoms, anchors, centre):
     for seed in [ix for ix in anchors if ix in inside] + atoms.ix.tolist():
         if seed in placed:
             continue
-        placed[seed] = centre + _minimum_image(universe.atoms[seed].position - centre, universe.dimensions)
+        placed[seed] = centre + minimum_image(universe.atoms[seed].position - centre, universe.dimensions)
         queue = [seed]
         while queue:
             atom = universe.atoms[queue.pop()]
             for neighbour in (atom.bonded_atoms if hasattr(atom, "bonds") else []):
                 if neighbour.ix in inside and neighbour.ix not in placed:
-                    step = _minimum_image(neighbour.position - atom.position, universe.dimensions)
+                    step = minimum_image(neighbour.position - atom.position, universe.dimensions)
                     placed[neighbour.ix] = placed[atom.ix] + step
                     queue.append(neighbour.ix)
     return placed

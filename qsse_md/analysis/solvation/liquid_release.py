@@ -18,8 +18,8 @@ from MDAnalysis.analysis.base import AnalysisBase
 from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols, molecule_indices
+from qsse_md.lib.box import minimum_image, require_box
 from qsse_md.lib.distances import BACKENDS, capped_pairs
-from qsse_md.lib.order import minimum_image_vectors
 from qsse_md.lib.percolation import demixing_index, periodic_clusters
 from qsse_md.lib.statistics import block_average
 
@@ -78,7 +78,7 @@ class LiquidRelease(AnalysisBase):
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r}; choose one of {BACKENDS}")
         checked_cutoffs(polymer.universe.trajectory,
-                        {"contact": contact_angstrom, "cluster": cluster_angstrom}, "released-liquid analysis")
+                        {"contact cutoff": contact_angstrom, "cluster cutoff": cluster_angstrom})
         symbols = element_symbols(polymer.universe.atoms)
         keep = (lambda group: group[symbols[group.ix] != "H"]) if heavy_atoms_only else (lambda group: group)
         self._polymer, self._solvent = keep(polymer), keep(solvent)
@@ -95,9 +95,7 @@ class LiquidRelease(AnalysisBase):
         self.results.percolation_axes = np.zeros((self.n_frames, 3), dtype=bool)
 
     def _single_frame(self):
-        dimensions = self._ts.dimensions
-        if dimensions is None:
-            raise ValueError(f"frame {self._ts.frame} has no periodic box (dimensions)")
+        dimensions = require_box(self._ts.dimensions, f"frame {self._ts.frame}")
         solvent = self._solvent.positions.astype(np.float64)
         n_molecules = len(self._reference)
         pairs, _ = capped_pairs(self._polymer.positions, solvent, self._contact, dimensions,
@@ -124,9 +122,9 @@ class LiquidRelease(AnalysisBase):
         a, b, mol_a, mol_b = a[keep], b[keep], mol_a[keep], mol_b[keep]
         ref_a, ref_b = self._reference[mol_a], self._reference[mol_b]
         # reference atom of a -> contact atom a -> contact atom b -> reference atom of b, each by minimum image
-        displacement = (minimum_image_vectors(solvent[a] - solvent[ref_a], dimensions)
-                        + minimum_image_vectors(solvent[b] - solvent[a], dimensions)
-                        + minimum_image_vectors(solvent[ref_b] - solvent[b], dimensions))
+        displacement = (minimum_image(solvent[a] - solvent[ref_a], dimensions)
+                        + minimum_image(solvent[b] - solvent[a], dimensions)
+                        + minimum_image(solvent[ref_b] - solvent[b], dimensions))
         index = np.cumsum(members) - 1
         labels, wraps = periodic_clusters(int(members.sum()), np.column_stack((index[mol_a], index[mol_b])),
                                           displacement, dimensions)

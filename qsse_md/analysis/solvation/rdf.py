@@ -18,7 +18,9 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 from MDAnalysis.exceptions import NoDataError
 
-from qsse_md.lib.distances import BACKENDS, IndexedSearch, box_widths, pair_distance_histogram
+from qsse_md.analysis._checks import checked_cutoffs
+from qsse_md.lib.box import require_box
+from qsse_md.lib.distances import BACKENDS, IndexedSearch, pair_distance_histogram
 
 EXCLUSIONS = ("residue", "molecule", None)
 
@@ -110,12 +112,7 @@ class RDF(AnalysisBase):
         r_min, r_max = (float(r) for r in range_angstrom)
         if not 0.0 <= r_min < r_max:
             raise ValueError(f"range_angstrom {tuple(range_angstrom)} must satisfy 0 <= r_min < r_max (Å)")
-        dimensions = g1.universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(dimensions[:3] <= 0):
-            raise ValueError("the trajectory has no periodic box (dimensions); an RDF needs one in every frame")
-        half_width = 0.5 * box_widths(dimensions).min()
-        if r_max > half_width:
-            raise ValueError(f"r_max = {r_max} Å exceeds half the smallest box width ({half_width:.4g} Å); lower range_angstrom")
+        checked_cutoffs(g1.universe.trajectory, {"r_max of range_angstrom": r_max})
         self._g1, self._g2 = g1, g2
         self._groups1, self._groups2 = self._group_ids(exclude_same)
         self._edges = np.linspace(r_min, r_max, int(nbins) + 1)
@@ -158,9 +155,7 @@ class RDF(AnalysisBase):
 
     def _single_frame(self):
         ts = self._ts
-        dimensions = ts.dimensions
-        if dimensions is None:
-            raise ValueError(f"frame {ts.frame} has no periodic box (dimensions)")
+        dimensions = require_box(ts.dimensions, f"frame {ts.frame}")
         if self._stream is not None:
             self._stream.push(ts.positions, dimensions)
         else:

@@ -24,12 +24,13 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.analysis.results import ResultsGroup
 from MDAnalysis.exceptions import NoDataError
 
+from qsse_md.analysis._checks import checked_cutoffs
 from qsse_md.analysis.solvation import shell_views
 from qsse_md.analysis.solvation.residence import residence_times
 from qsse_md.analysis.solvation.shell_plots import SolvationPlots
 from qsse_md.lib._jit import jit
 from qsse_md.lib.cell_search import AT_EDGE, bin_at_edge, scaled_bin
-from qsse_md.lib.distances import BACKENDS, IndexedSearch, box_widths, capped_pairs
+from qsse_md.lib.distances import BACKENDS, IndexedSearch, capped_pairs
 
 MOLECULE_MODES = ("fragment", "residue")
 COUNTINGS = ("species", "group", "molecule")
@@ -154,11 +155,7 @@ class Solvation(SolvationPlots, AnalysisBase):
         if unknown:
             raise ValueError(f"anions {unknown} are not partner species {list(partners)}")
         self._check_disjoint({"solute": solute, **partners}, "partner selections (and the solute)")
-        dimensions = solute.universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(np.asarray(dimensions[:3]) <= 0):
-            raise ValueError("the trajectory has no periodic box; add one, e.g. with "
-                             "MDAnalysis.transformations.boxdimensions.set_dimensions")
-        self._half_width = 0.5 * box_widths(dimensions).min()
+        self._half_width = checked_cutoffs(solute.universe.trajectory, {})
         self._solute, self._partners = solute, dict(partners)
         self._labels = list(partners)
         self._anions = list(anions)
@@ -188,10 +185,7 @@ class Solvation(SolvationPlots, AnalysisBase):
         unknown = set(cutoffs) - set(self._labels)
         if unknown:
             raise ValueError(f"cutoffs given for unknown species {sorted(unknown)}; species are {self._labels}")
-        for name, value in cutoffs.items():
-            if not 0 < float(value) <= self._half_width:
-                raise ValueError(f"cutoff {value} Å for {name!r} must be > 0 and at most half the smallest box width "
-                                 f"({self._half_width:.4g} Å); use a smaller cutoff or a bigger box")
+        checked_cutoffs(self._trajectory, {f"cutoff for {name!r}": float(value) for name, value in cutoffs.items()})
         return {name: float(value) for name, value in cutoffs.items()}
 
     def _molecule_ids(self, molecule):

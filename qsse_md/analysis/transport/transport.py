@@ -15,6 +15,7 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.exceptions import NoDataError
 
 from qsse_md.analysis.transport.transport_core import compute_transport
+from qsse_md.lib.box import is_orthorhombic, require_box
 from qsse_md.lib.correlation import BACKENDS
 from qsse_md.lib.centres import frame_orthorhombic, weighted_centres
 from qsse_md.lib.unwrap import make_whole, unwrap_step_inplace
@@ -134,9 +135,7 @@ class Transport(AnalysisBase):
                              ">= 2 of MSD lag times")
         if temperature_K is not None and not float(temperature_K) > 0:
             raise ValueError(f"temperature_K={temperature_K!r} must be positive (K)")
-        dimensions = universe.trajectory.ts.dimensions
-        if dimensions is None or np.any(np.asarray(dimensions[:3]) <= 0):
-            raise ValueError("the trajectory has no periodic box (dimensions); transport analysis needs one")
+        require_box(universe.trajectory.ts.dimensions)
         self._names = list(species)
         groups = [universe.select_atoms(sel) if isinstance(sel, str) else sel for sel in species.values()]
         for name, group in zip(self._names, groups):
@@ -244,14 +243,12 @@ class Transport(AnalysisBase):
 
     def _single_frame(self):
         ts = self._ts
-        dimensions = ts.dimensions
-        if dimensions is None:
-            raise ValueError(f"frame {ts.frame} has no periodic box (dimensions)")
+        dimensions = require_box(ts.dimensions, f"frame {ts.frame}")
         i = self._frame_index
         # the common case in one compiled call: unwrap (same arithmetic as unwrap_step_inplace),
-        # mass-weighted centres minus the drift, box volume; it declines (returns -1, touching
-        # nothing) on the first frame and for boxes that are not valid orthorhombic ones
-        volume = -1.0 if self._previous is None else frame_orthorhombic(
+        # mass-weighted centres minus the drift, box volume; the first frame and triclinic
+        # boxes take the general path below
+        volume = -1.0 if self._previous is None or not is_orthorhombic(dimensions) else frame_orthorhombic(
             self._previous[0], self._previous[1], ts.positions, self._rows, self._all_atoms, dimensions,
             self._selected, self._weights, self._centre_of_atom, self._drift_rows_all, self._drift_all,
             self._drift_weights_all, self._centres[i])

@@ -6,7 +6,8 @@ import pytest
 
 from qsse_md.analysis.crystallization.backbone import backbone_chains, chord_pairs, side_chain_pairs
 from qsse_md.analysis.crystallization.chain_order import ChainOrder
-from qsse_md.lib.order import local_p2, minimum_image_vectors, nematic_order
+from qsse_md.lib.box import minimum_image
+from qsse_md.lib.order import local_p2, nematic_order
 
 
 def chain_universe(backbones, box, side=True, resname="PA"):
@@ -156,7 +157,7 @@ def test_kernels_backends_and_minimum_image():
     p2_numba, n_numba = local_p2(midpoints, vectors, 5.0, box)
     p2_numpy, n_numpy = local_p2(midpoints, vectors, 5.0, box, backend="numpy")
     assert np.array_equal(n_numba, n_numpy) and np.allclose(p2_numba, p2_numpy, equal_nan=True)
-    assert np.allclose(minimum_image_vectors([[19.0, 0, 0], [-11, 3, 0]], box), [[-1, 0, 0], [9, 3, 0]])
+    assert np.allclose(minimum_image([[19.0, 0, 0], [-11, 3, 0]], box), [[-1, 0, 0], [9, 3, 0]])
     order, director, q = nematic_order([[0, 0, 1], [0, 0, -2]])
     assert order == pytest.approx(1.0) and np.allclose(director, [0, 0, 1]) and np.trace(q) == pytest.approx(0)
 
