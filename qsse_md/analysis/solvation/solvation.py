@@ -31,6 +31,7 @@ from qsse_md.analysis.solvation.shell_plots import SolvationPlots
 from qsse_md.lib._jit import jit
 from qsse_md.lib.cell_search import AT_EDGE, bin_at_edge, scaled_bin
 from qsse_md.lib.distances import BACKENDS, IndexedSearch, capped_pairs
+from qsse_md.lib.rdf import first_shell_cutoff, normalised_rdf, pair_count
 
 MOLECULE_MODES = ("fragment", "residue")
 COUNTINGS = ("species", "group", "molecule")
@@ -55,7 +56,7 @@ class Solvation(SolvationPlots, AnalysisBase):
     cutoffs_angstrom : float or dict of str to float, optional
         Shell radius per species, Å (one number for all). Species without a value
         get the first minimum of the solute-partner g(r)
-        (:func:`qsse_md.analysis.solvation.rdf.first_shell_cutoff`, range up to 8 Å) computed on
+        (:func:`qsse_md.lib.rdf.first_shell_cutoff`, range up to 8 Å) computed on
         the same frames; when g(r) has none, :data:`DEFAULT_CUTOFF_ANGSTROM` with a log
         note. ``results.cutoffs_angstrom`` records what was used and
         ``results.cutoff_reasons`` why a default was used.
@@ -223,6 +224,8 @@ class Solvation(SolvationPlots, AnalysisBase):
         """
         self._rdf_r_max = min(8.0, self._half_width)
         self._rdf_species = [name for name in self._labels if name not in self._cutoffs]
+        known = [self._cutoffs[name] for name in self._labels if name in self._cutoffs]
+        self._search_cutoff = max(known + ([self._rdf_r_max] if self._rdf_species else []))
         return super().run(start=start, stop=stop, step=step, frames=frames, verbose=verbose, **kwargs)
 
     #: contacts of species whose cutoff comes from g(r) are stored up to this distance (Å) during the
@@ -240,54 +243,53 @@ class Solvation(SolvationPlots, AnalysisBase):
                                     "_rdf_counts": ResultsGroup.ndarray_sum,
                                     "_volumes": ResultsGroup.flatten_sequence})
 
-    def _compute(self, indexed_frames, verbose=None, *, progressbar_kwargs=None):
-        # positions of this block's frames among all analysed frames (global, also in parallel runs)
-        self._frame_positions = np.asarray(indexed_frames[:, 0], dtype=np.int64)
-        known = [self._cutoffs[name] for name in self._labels if name in self._cutoffs]
-        self._search_cutoff = max(known + ([self._rdf_r_max] if self._rdf_species else []))
-        self._search = self._contact_search(self._store_cutoffs())
-        if self._backend != "numba":
-            return super()._compute(indexed_frames, verbose=verbose, progressbar_kwargs=progressbar_kwargs)
-        # the search runs on a second thread while frames are read; its pairs come back in push order
-        with self._search.stream() as self._stream:
-            result = super()._compute(indexed_frames, verbose=verbose, progressbar_kwargs=progressbar_kwargs)
-        self.results._contact_chunks = [(position, *found) for position, found in zip(self._frame_positions,
-                                                                                     self._stream.found)]
-        self._stream = None  # a thread pool: parallel backends pickle the analysis after _compute
-        return result
-
     def _prepare(self):
+        self._search = self._contact_search(self._store_cutoffs())
+        self._stream = None
         self._atom_cutoff = None
         self.results._volumes = []
         self.results._rdf_counts = self._search.hist
-        self.results._contact_chunks = []
+        self.results._contact_chunks = []  # one (solute, partner, distance) chunk per frame, in frame order
 
     def _store_cutoffs(self):
         """Per-partner-atom distance up to which contacts are stored during the pass."""
         cap = min(self._rdf_r_max, self._STORE_CAP_ANGSTROM) if self._rdf_species else 0.0
         return np.array([self._cutoffs.get(name, cap) for name in self._labels])[self._species_code]
 
+    def _rdf_edges(self):
+        """g(r) bin edges (Å) of the species without a cutoff: 0.05 Å bins up to ``r_max``."""
+        return np.linspace(0.0, self._rdf_r_max, int(round(self._rdf_r_max / 0.05)) + 1)
+
     def _contact_search(self, keep_cutoff):
-        edges = None
-        if self._rdf_species:
-            edges = np.linspace(0.0, self._rdf_r_max, int(round(self._rdf_r_max / 0.05)) + 1)  # as RDF makes them
+        edges = self._rdf_edges() if self._rdf_species else None
         return IndexedSearch(self._solute.ix, self._all_partners.ix, self._search_cutoff, self._solute_resix,
                              self._partner_resix, edges, self._species_code, len(self._labels), keep_cutoff)
 
     def _single_frame(self):
+        # The numba search runs on a second thread (lib.search_stream), started at the first
+        # frame of this block and finished at its last, in the process that read the frames:
+        # parallel backends pickle the analysis (no thread pool) and aggregate after that.
         ts = self._ts
+        if self._backend == "numba" and self._frame_index == 0:
+            self._stream = self._search.stream()
         try:
-            if self._backend == "numba":
+            if self._stream is not None:
                 self._stream.push(ts.positions, ts.dimensions)
             else:
-                solute, partner, distances = self._numpy_frame(self._solute.positions, self._all_partners.positions,
-                                                               ts.dimensions)
-                self.results._contact_chunks.append((self._frame_positions[self._frame_index], solute, partner,
-                                                     distances))
-        except ValueError as error:  # the box shrank below twice the search range of the first frame's box
-            raise ValueError(f"frame {ts.frame}: {error}; give --cutoff values (Å) below that, or --stop before "
-                             "the box shrinks") from None
+                self.results._contact_chunks.append(self._numpy_frame(self._solute.positions,
+                                                                      self._all_partners.positions, ts.dimensions))
+        except BaseException as error:
+            if self._stream is not None:
+                self._stream.abandon()
+                self._stream = None
+            if isinstance(error, ValueError):  # the box shrank below twice the search range of the first frame's box
+                raise ValueError(f"frame {ts.frame}: {error}; give --cutoff values (Å) below that, or --stop before "
+                                 "the box shrinks") from None
+            raise
         self.results._volumes.append(ts.volume)
+        if self._stream is not None and self._frame_index == self.n_frames - 1:  # the block's last frame
+            self.results._contact_chunks = self._stream.close()
+            self._stream = None
 
     def _numpy_frame(self, solute_positions, partner_positions, dimensions):
         """The numpy reference of :meth:`_single_frame`'s kernel (same rows, same histogram)."""
@@ -308,32 +310,28 @@ class Solvation(SolvationPlots, AnalysisBase):
         return self._atom_cutoff[partner]
 
     def _cutoffs_from_rdf(self, counts):
-        """First-shell cutoffs of the species without one, from the pair histograms up to ``r_max``."""
-        from qsse_md.analysis.solvation.rdf import RDF
-
-        r_max = self._rdf_r_max
-        nbins = int(round(r_max / 0.05))
+        """First-shell cutoffs of the species without one, from the pair histograms up to ``r_max``
+        (the g(r) of :class:`qsse_md.analysis.solvation.rdf.RDF` with ``exclude_same="residue"``)."""
+        edges = self._rdf_edges()
+        bins = 0.5 * (edges[:-1] + edges[1:])
+        volume = self._volume_sum / self.n_frames
         for name in self._rdf_species:
-            rdf = RDF(self._solute, self._partners[name], nbins=nbins, range_angstrom=(0, r_max),
-                      exclude_same="residue", backend=self._backend,
-                      fallback_cutoff_angstrom=DEFAULT_CUTOFF_ANGSTROM)
-            rdf._prepare()
-            rdf.results.count = counts[self._labels.index(name)].astype(np.float64)
-            rdf.results.volume_sum_angstrom3 = self._volume_sum
-            rdf.n_frames = self.n_frames
-            rdf._conclude()
-            self._cutoffs[name] = rdf.results.first_shell_cutoff_angstrom
-            self._cutoff_reasons[name] = rdf.results.first_shell_reason
-            if rdf.results.first_shell_reason is not None:
-                log.info("shell of %s: %s", name, rdf.results.first_shell_reason)
+            partners = self._partners[name]
+            n_pairs = pair_count(len(self._solute), len(partners), self._solute_resix, partners.resindices)
+            g = normalised_rdf(counts[self._labels.index(name)].astype(np.float64), edges, self.n_frames, n_pairs,
+                               volume)
+            cutoff, reason = first_shell_cutoff(bins, g, fallback_angstrom=DEFAULT_CUTOFF_ANGSTROM)
+            self._cutoffs[name], self._cutoff_reasons[name] = cutoff, reason
+            if reason is not None:
+                log.info("shell of %s: %s", name, reason)
 
     @staticmethod
     def _stack(chunks):
         if not chunks:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-        positions, solute, partner, distance = zip(*chunks)
+        solute, partner, distance = zip(*chunks)
         lengths = np.fromiter((len(s) for s in solute), dtype=np.int64, count=len(solute))
-        frame = np.repeat(np.asarray(positions, dtype=np.int64), lengths)
+        frame = np.repeat(np.arange(len(chunks), dtype=np.int64), lengths)  # chunk k: the k-th analysed frame
         return (frame, np.concatenate(solute).astype(np.int64, copy=False),
                 np.concatenate(partner).astype(np.int64, copy=False), np.concatenate(distance))
 
@@ -361,14 +359,14 @@ class Solvation(SolvationPlots, AnalysisBase):
         """Contacts within ``keep_cutoff`` (per partner atom) over the analysed frames, serially."""
         search = self._contact_search(keep_cutoff)
         chunks = []
-        for position, ts in enumerate(self._trajectory[self.frames]):
+        for ts in self._trajectory[self.frames]:
             if self._backend == "numba":
                 solute, partner, distances = search(ts.positions, ts.dimensions)
             else:
                 self._search = search
                 solute, partner, distances = self._numpy_frame(self._solute.positions,
                                                                self._all_partners.positions, ts.dimensions)
-            chunks.append((position, solute, partner, distances))
+            chunks.append((solute, partner, distances))
         return self._stack(chunks)
 
     def _conclude(self):

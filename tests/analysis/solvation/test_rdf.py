@@ -9,7 +9,8 @@ import pytest
 from MDAnalysis.analysis.rdf import InterRDF
 from MDAnalysis.coordinates.memory import MemoryReader
 
-from qsse_md.analysis.solvation.rdf import RDF, first_shell_cutoff
+from qsse_md.analysis.solvation.rdf import RDF
+from qsse_md.lib.rdf import first_shell_cutoff
 from qsse_md.lib.distances import capped_pairs
 
 
