@@ -16,6 +16,7 @@ from MDAnalysis.analysis.base import AnalysisBase
 from MDAnalysis.core.groups import AtomGroup
 
 from qsse_md.analysis._checks import checked_cutoffs
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.analysis.species_guess import element_symbols
 from qsse_md.lib.box import box_widths, require_box
 from qsse_md.lib.distances import BACKENDS
@@ -207,10 +208,7 @@ class StructureFactor(AnalysisBase):
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         x = self.results.q if axis == "q" else self.results.two_theta_deg
         ax.plot(x, self.results.s_q, color="k", label="S(q)")
         for key, value in self.results.partials.items():

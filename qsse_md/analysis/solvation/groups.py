@@ -142,6 +142,34 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS, count="dono
     return CoordinatingAtoms(partners, groups, labels)
 
 
+def donors_by_residue(donors: CoordinatingAtoms) -> dict[str, AtomGroup]:
+    """The donor atoms of :func:`coordinating_atoms` split by residue name and element.
+
+    The view of the one Li+-partner detector that per-residue g(r) use: labels such as
+    ``"EC O"``, ``"DOA O"`` (a polymer's repeat units), ``"PF6 F"``, in the order the residue
+    names first appear in the universe, elements in :data:`DONOR_ELEMENTS` order.
+
+    Parameters
+    ----------
+    donors : CoordinatingAtoms
+
+    Returns
+    -------
+    dict of str to AtomGroup
+    """
+    universe = next(iter(donors.partners.values())).universe
+    donor_atoms = universe.atoms[np.array(sorted(donors.labels), dtype=np.int64)]
+    symbols = element_symbols(donor_atoms)
+    resnames = donor_atoms.resnames.astype(str)
+    views = {}
+    for resname in dict.fromkeys(universe.residues.resnames.astype(str)):
+        for element in DONOR_ELEMENTS:
+            mask = (resnames == resname) & (symbols == element)
+            if mask.any():
+                views[f"{resname} {element}"] = donor_atoms[mask]
+    return views
+
+
 def default_solvation(guess: SpeciesGuess, donors: CoordinatingAtoms | None = None,
                       cutoffs_angstrom=None):
     """A :class:`~qsse_md.analysis.solvation.solvation.Solvation` of the guessed Li+ by every species'

@@ -17,6 +17,7 @@ from MDAnalysis.analysis.results import ResultsGroup
 from MDAnalysis.exceptions import NoDataError
 
 from qsse_md.analysis._checks import checked_cutoffs
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.lib.box import require_box
 from qsse_md.lib.distances import BACKENDS, IndexedSearch, pair_distance_histogram
 from qsse_md.lib.rdf import coordination_at, first_shell_cutoff, normalised_rdf, pair_count, running_coordination
@@ -199,10 +200,7 @@ class RDF(AnalysisBase):
         matplotlib.axes.Axes
             The g(r) axes (the n(r) twin is ``ax.right_ax``).
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         ax.plot(self.results.bins_angstrom, self.results.rdf, color="C0", label="g(r)")
         ax.set_xlabel("r (Å)")
         ax.set_ylabel("g(r)")

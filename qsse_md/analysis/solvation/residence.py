@@ -26,6 +26,7 @@ than the residence time.
 import numpy as np
 import pandas as pd
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.lib.fit_quality import NOT_DETERMINED, format_fit
 from qsse_md.lib.survival import contact_autocorrelation, continuous_survival, fill_gaps, first_crossing, fit_exponential
 
@@ -136,10 +137,7 @@ class ResidenceResult:
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         for k, (name, curve) in enumerate(self.curves.items()):
             reason = self.fit_reasons[name]
             ax.plot(self.lags_ps, curve, color=f"C{k}",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.lib.fit_quality import NOT_DETERMINED, finite_or_none, format_fit, undetermined_reason
 from qsse_md.units import AVOGADRO_PER_MOL, ELEMENTARY_CHARGE_C, GAS_CONSTANT_KJ_PER_MOL_K
 
@@ -102,10 +103,7 @@ class ArrheniusFit:
         A fit that is not determined is not drawn; the note ``not determined: <reason>``
         is written instead.
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = axes_or_new(ax)
         t = self.temperatures_K
         y = self.values * t if self.multiply_by_T else self.values
         yerr = None if self.errors is None else (self.errors * t if self.multiply_by_T else self.errors)

@@ -148,7 +148,7 @@ class Transport(AnalysisBase):
         atoms = union | self._drift if remove_drift else union
         self._atoms = atoms
         position = {index: k for k, index in enumerate(atoms.ix)}
-        centre_of_atom, species_of_centre, weights, charge_of_centre = [], [], [], []
+        centre_of_atom, species_of_centre = [], []
         n_centres = 0
         for k, group in enumerate(groups):
             keys = group.resindices if compound == "residues" else np.arange(len(group))

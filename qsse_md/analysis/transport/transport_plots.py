@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from qsse_md.analysis._plotting import axes_or_new
 from qsse_md.lib.fit_quality import NOT_DETERMINED
 
 
@@ -16,10 +17,7 @@ def plot_msd(results, ax=None):
     A species without a coefficient has no fitted line; its legend entry gives the reason
     (``D not determined: <reason>``).
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = axes_or_new(ax)
     lags = results.lag_ps
     for k, name in enumerate(results.msd_angstrom2):
         curve = results.msd_angstrom2[name]
@@ -45,10 +43,7 @@ def plot_conductivity(results, ax=None):
     on a twin axis (``ax.right_ax``). A σ that is not determined is noted on the plot
     (``σ not determined: <reason>``). Returns the Axes.
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
+    ax = axes_or_new(ax)
     conductivity = results.conductivity
     if conductivity is None or conductivity.get("collective_msd_e2_angstrom2") is None:
         ax.text(0.5, 0.5, "no collective conductivity", ha="center", va="center", transform=ax.transAxes)
