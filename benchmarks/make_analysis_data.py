@@ -28,6 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from qsse_md.runfolder import RunFolder
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_WORKDIR = Path(os.environ.get("QSSE_BENCH_DIR", "/tmp/qsse_bench"))
@@ -65,10 +67,10 @@ report_interval_ps = 0.04
 
 
 def paths(workdir: Path) -> dict:
-    box = workdir / "box"
-    stage = box / "stages" / "03_production"
-    return {"box": box, "topology": box / "topology.pdb",
-            "xtc": stage / "trajectory.xtc", "dcd": stage / "trajectory.dcd"}
+    box = RunFolder(workdir / "box")
+    stage = box.stage("03_production")
+    return {"box": box.path, "topology": box.topology_pdb,
+            "xtc": stage.trajectory("xtc"), "dcd": stage.trajectory("dcd")}
 
 
 def ensure_data(workdir: Path = DEFAULT_WORKDIR, frames: int = 1000, threads: int = 2) -> dict:

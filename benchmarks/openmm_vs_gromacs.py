@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from qsse_md.runfolder import RunFolder
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "openmm_vs_gromacs.json"
 TEMPERATURE_K = 298.15
@@ -64,8 +66,8 @@ def openmm_pme(build: Path, threads: int) -> dict:
     """Cutoff, PME alpha, grid and dispersion-correction settings of the built system."""
     import openmm
     from openmm import app
-    system = openmm.XmlSerializer.deserialize((build / "system.xml").read_text())
-    pdb = app.PDBFile(str(build / "topology.pdb"))
+    system = openmm.XmlSerializer.deserialize(RunFolder(build).system_xml.read_text())
+    pdb = app.PDBFile(str(RunFolder(build).topology_pdb))
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     ctx = openmm.Context(system, openmm.VerletIntegrator(0.001),
                          openmm.Platform.getPlatformByName("CPU"), {"Threads": str(threads)})
@@ -155,7 +157,7 @@ def openmm_energy(build: Path, gro: Path, threads: int) -> dict:
     """Potential energy of the build's system.xml at the .gro coordinates, by force class."""
     import openmm
     from openmm import app, unit
-    system = openmm.XmlSerializer.deserialize((build / "system.xml").read_text())
+    system = openmm.XmlSerializer.deserialize(RunFolder(build).system_xml.read_text())
     coords = app.GromacsGroFile(str(gro))
     for i, force in enumerate(system.getForces()):
         force.setForceGroup(min(i, 31))
@@ -176,7 +178,7 @@ def openmm_energy(build: Path, gro: Path, threads: int) -> dict:
 def openmm_speed(build: Path, gro: Path, steps: int, threads: int, seed: int) -> dict:
     import openmm
     from openmm import app, unit
-    system = openmm.XmlSerializer.deserialize((build / "system.xml").read_text())
+    system = openmm.XmlSerializer.deserialize(RunFolder(build).system_xml.read_text())
     coords = app.GromacsGroFile(str(gro))
     integrator = openmm.LangevinMiddleIntegrator(TEMPERATURE_K * unit.kelvin, 1.0 / unit.picosecond,
                                                  TIMESTEP_PS * unit.picoseconds)
@@ -226,7 +228,7 @@ def main() -> None:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     build = args.build or args.workdir / "box"
-    if not (build / "system.xml").exists():
+    if not RunFolder(build).system_xml.exists():
         print(f"building {args.recipe} into {build}", flush=True)
         qsse("build", args.recipe, "--out", str(build))
     export = args.workdir / "gromacs"

@@ -40,6 +40,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from qsse_md.runfolder import RunFolder
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "solvent_density.json"
 PLOT = HERE / "results" / "solvent_density.png"
@@ -145,7 +147,7 @@ def run_one(name: str, args, threads: int) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OPENMM_CPU_THREADS=str(threads))
     timings = {}
-    if not (build / "system.xml").exists():
+    if not RunFolder(build).system_xml.exists():
         if build.exists():
             shutil.rmtree(build)
         recipe = folder / "recipe.toml"
@@ -175,12 +177,12 @@ def run_one(name: str, args, threads: int) -> dict:
 
 def analyse(name: str, args) -> dict:
     T, rho_exp, source = EXPERIMENT[name]
-    build = args.workdir / name / "box"
-    times, dens = read_density(build / "stages" / PRODUCE_DIR / "state.csv")
+    build = RunFolder(args.workdir / name / "box")
+    times, dens = read_density(build.stage(PRODUCE_DIR).state_log)
     mean, se = block_average(dens, args.blocks)
-    _, eq = read_density(build / "stages" / "03_npt_equilibrate" / "state.csv")
-    info = json.loads((build / "build.json").read_text())
-    run = json.loads((build / "run.json").read_text())
+    _, eq = read_density(build.stage("03_npt_equilibrate").state_log)
+    info = build.read_build()
+    run = build.read_run()
     stage_speed = run["stages"].get(PRODUCE_DIR, {})
     return {
         "solvent": name, "temperature_K": T, "molecules": info["species_counts"][name],

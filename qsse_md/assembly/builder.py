@@ -30,6 +30,7 @@ from qsse_md.fileio import check_new_output_dir, staged_output_dir
 from qsse_md.forcefield.ions import ion_ffxml
 from qsse_md.forcefield.library import species_ffxml
 from qsse_md.resources import forcefields_dir
+from qsse_md.runfolder import RunFolder
 from qsse_md.units import density_g_per_cm3, volume_angstrom3_for_density
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ def components_and_molecules(recipe: Recipe) -> tuple[dict[str, Component], dict
 def build_system(recipe: Recipe, out_dir: Path) -> dict:
     """Build ``recipe`` into ``out_dir``; return the build record (also ``build.json``).
 
-    Writes ``topology.pdb`` and ``topology.cif`` (minimised coordinates), ``system.xml``
-    (serialized OpenMM System), ``forcefield/*.xml`` (the exact files used),
-    ``recipe.json`` and ``build.json``.
+    Writes the files of a :class:`~qsse_md.runfolder.RunFolder`: topology (PDB and
+    PDBx, minimised coordinates), the serialized OpenMM System, the exact force-field
+    files used, the recipe as read and the build record.
     """
     out_dir = check_new_output_dir(out_dir)
     started = time.perf_counter()
@@ -107,7 +108,7 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
     topology = build_topology(molecules, counts, packed_edge)
 
     with staged_output_dir(out_dir) as staging:
-        ff_files = _collect_forcefields(molecules, recipe, staging / "forcefield")
+        ff_files = _collect_forcefields(molecules, recipe, RunFolder(staging).forcefield_dir)
         system = create_system(topology, ff_files, recipe.system)
         log.info("minimising %d atoms", system.getNumParticles())
         minimised, e_before, e_after = minimise_positions(system, positions, recipe.minimize)
@@ -121,7 +122,7 @@ def build_system(recipe: Recipe, out_dir: Path) -> dict:
             topology.setUnitCellDimensions(openmm.Vec3(edge, edge, edge) * unit.angstrom)
             system.setDefaultPeriodicBoxVectors(*topology.getPeriodicBoxVectors())
             minimised, _, e_after = minimise_positions(system, squeezed, recipe.minimize)
-        return _write_outputs(staging, recipe, resolved, topology, system, minimised,
+        return _write_outputs(RunFolder(staging), recipe, resolved, topology, system, minimised,
                               ff_files, edge, e_before, e_after, packing,
                               packed_s, time.perf_counter() - started)
 
@@ -162,14 +163,14 @@ def _collect_forcefields(molecules, recipe: Recipe, folder: Path) -> list[Path]:
     return sorted(folder.glob("*.xml"))
 
 
-def _write_outputs(folder, recipe, resolved, topology, system, positions_angstrom, ff_files,
+def _write_outputs(folder: RunFolder, recipe, resolved, topology, system, positions_angstrom, ff_files,
                    edge_angstrom, e_before, e_after, packing, packed_s, total_s) -> dict:
     positions = positions_angstrom * unit.angstrom
-    with open(folder / "topology.pdb", "w") as handle:
+    with open(folder.topology_pdb, "w") as handle:
         app.PDBFile.writeFile(topology, positions, handle, keepIds=False)
-    with open(folder / "topology.cif", "w") as handle:
+    with open(folder.topology_cif, "w") as handle:
         app.PDBxFile.writeFile(topology, positions, handle)
-    (folder / "system.xml").write_text(openmm.XmlSerializer.serialize(system))
+    folder.system_xml.write_text(openmm.XmlSerializer.serialize(system))
     mass = resolved.total_mass_g_per_mol
     record = {
         "name": recipe.name,
@@ -194,8 +195,8 @@ def _write_outputs(folder, recipe, resolved, topology, system, positions_angstro
         "qsse_md_version": __version__,
         "openmm_version": openmm.__version__,
     }
-    (folder / "recipe.json").write_text(json.dumps(recipe.source, indent=2, default=str) + "\n")
-    (folder / "build.json").write_text(json.dumps(record, indent=2) + "\n")
+    folder.recipe_record.write_text(json.dumps(recipe.source, indent=2, default=str) + "\n")
+    folder.build_record.write_text(json.dumps(record, indent=2) + "\n")
     return record
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from qsse_md.campaign import spec as campaign_spec
 from qsse_md.campaign.state import MANIFEST, now
 from qsse_md.fileio import atomic_write_json, staged_output_dir
+from qsse_md.runfolder import RunFolder
 
 
 def plan(campaign_file: str | Path, out_dir: str | Path) -> dict:
@@ -51,12 +52,12 @@ def plan_analysis(inputs: list[str | Path], out_dir: str | Path, temperature_K: 
 def _analysis_spec(item: str, temperature_K, analysis: list[str]) -> dict:
     path = Path(item)
     if path.is_dir():
-        from qsse_md.report.run_report import last_trajectory
-
-        if not (path / "run.json").is_file():
-            raise FileNotFoundError(f"{path} is not a run folder (no run.json); give TOPOLOGY:TRAJECTORY")
-        return {"kind": "analyze", "run_dir": str(path.resolve()), "topology": str((path / "topology.pdb").resolve()),
-                "trajectory": str(last_trajectory(path).resolve()), "temperature_K": temperature_K,
+        folder = RunFolder(path)
+        if not folder.is_run():
+            raise FileNotFoundError(f"{path} is not a run folder (no {folder.run_record.name}); "
+                                    "give TOPOLOGY:TRAJECTORY")
+        return {"kind": "analyze", "run_dir": str(path.resolve()), "topology": str(folder.topology_pdb.resolve()),
+                "trajectory": str(folder.last_trajectory().resolve()), "temperature_K": temperature_K,
                 "analysis": analysis, "label": path.name}
     if ":" not in item:
         raise FileNotFoundError(f"{item} is neither a run folder nor TOPOLOGY:TRAJECTORY")

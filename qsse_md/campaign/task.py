@@ -1,7 +1,8 @@
 """One campaign task, run on a Dask worker: build -> MD -> analyses -> results.json.
 
-Every step is skipped when its output is complete, so a task interrupted anywhere
-continues where it stopped (MD from its checkpoints, see :func:`qsse_md.md.runner.run`).
+The steps run on :func:`qsse_md.workflow.steps.run_steps`: every step is skipped when its
+output is complete, so a task interrupted anywhere continues where it stopped (MD from
+its checkpoints, see :func:`qsse_md.md.runner.run`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from functools import partial
 from pathlib import Path
 
 from qsse_md.campaign.state import read_state, task_lock, write_state
 from qsse_md.fileio import atomic_write_json
+from qsse_md.runfolder import RunFolder
+from qsse_md.workflow.steps import Step, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -56,70 +60,61 @@ def _step(folder: Path, name: str) -> None:
 
 
 def _steps(folder: Path, spec: dict, platform: str | None) -> str:
-    if spec["kind"] == "md":
-        run_dir = folder / "run"
-        _md(folder, run_dir, spec, platform)
-        topology = run_dir / "topology.pdb"
-        from qsse_md.report.run_report import last_trajectory
+    """Run the task's steps (:func:`qsse_md.workflow.steps.run_steps`), skipping those done."""
+    from qsse_md.campaign.collect import task_metrics
 
-        trajectory = last_trajectory(run_dir)
+    announce = partial(_step, folder)
+    if spec["kind"] == "md":
+        run_dir = RunFolder(folder / "run")
+        run_steps(_md_steps(folder, run_dir, spec, platform), announce)
+        topology, trajectory = run_dir.topology_pdb, run_dir.last_trajectory()
         temperature = _final_temperature(spec["protocol"])
     else:
-        run_dir = Path(spec["run_dir"]) if spec.get("run_dir") else None
+        run_dir = RunFolder(spec["run_dir"]) if spec.get("run_dir") else None
         topology, trajectory = Path(spec["topology"]), Path(spec["trajectory"])
         temperature = spec.get("temperature_K")
         if temperature is None and run_dir is not None:
-            temperature = _final_temperature(json.loads((run_dir / "run.json").read_text())["protocol"])
-    results = {"trajectory": str(trajectory)}
+            temperature = _final_temperature(run_dir.read_run()["protocol"])
+    steps = []
     if "report" in spec["analysis"] and run_dir is not None:
-        _step(folder, "report")
-        from qsse_md.report.run_report import write_run_report
+        from qsse_md.workflow.analyze_run import report_run
 
-        report_dir = run_dir if spec["kind"] == "md" else folder / "report"
-        results["summary"] = str(Path(report_dir, "summary.json"))
-        if not (Path(report_dir) / "summary.json").is_file():
-            write_run_report(run_dir, report_dir)
+        report_dir = run_dir.path if spec["kind"] == "md" else folder / "report"
+        steps.append(Step("report", partial(report_run, run_dir.path, report_dir),
+                          done=report_dir / "summary.json"))
     if "solvation" in spec["analysis"]:
-        _step(folder, "solvation")
-        from qsse_md.report.solvation_report import analyze_solvation
+        from qsse_md.workflow.analyze_solvation import analyze_solvation
 
-        if not (folder / "solvation" / "solvation.json").is_file():
-            _clear(folder / "solvation")
-            analyze_solvation(topology, trajectory, out=folder / "solvation")
+        out = folder / "solvation"
+        steps.append(Step("solvation", partial(analyze_solvation, topology, trajectory, out=out),
+                          done=out / "solvation.json", clear=out))
     if "transport" in spec["analysis"]:
-        _step(folder, "transport")
-        from qsse_md.report.transport_report import analyze_transport
+        from qsse_md.workflow.analyze_transport import analyze_transport
 
-        if not (folder / "transport" / "transport.json").is_file():
-            _clear(folder / "transport")
-            inputs = (run_dir,) if run_dir is not None else (topology, trajectory)  # a run folder has charges
-            analyze_transport(*inputs, out=folder / "transport", temperature_K=temperature)
-    from qsse_md.campaign.collect import task_metrics
-
+        out = folder / "transport"
+        inputs = (run_dir.path,) if run_dir is not None else (topology, trajectory)  # a run folder has charges
+        steps.append(Step("transport", partial(analyze_transport, *inputs, out=out, temperature_K=temperature),
+                          done=out / "transport.json", clear=out))
+    run_steps(steps, announce)
     atomic_write_json(folder / "results.json", task_metrics(folder, temperature))
     return "results.json"
 
 
-def _md(folder: Path, run_dir: Path, spec: dict, platform: str | None) -> None:
+def _md_steps(folder: Path, run_dir: RunFolder, spec: dict, platform: str | None) -> list[Step]:
+    """Build (skipped once the build record exists) and MD (resumes from its checkpoints)."""
     from qsse_md.assembly.builder import build_system
     from qsse_md.assembly.recipe import parse_recipe
     from qsse_md.md.protocol import parse_protocol
     from qsse_md.md.runner import run
 
-    if not (run_dir / "build.json").is_file():
-        _step(folder, "build")
-        _clear(run_dir)
+    def build() -> dict:
         for stale in folder.glob(".run.*"):  # staging folders of a killed build
             shutil.rmtree(stale, ignore_errors=True)
-        build_system(parse_recipe(spec["recipe"]), run_dir)
-    _step(folder, "md")
-    run(run_dir, protocol=parse_protocol(spec["protocol"]), platform=platform or spec.get("platform"))
+        return build_system(parse_recipe(spec["recipe"]), run_dir.path)
 
-
-def _clear(path: Path) -> None:
-    """Remove an incomplete output folder (its completion marker is missing)."""
-    if path.exists():
-        shutil.rmtree(path)
+    return [Step("build", build, done=run_dir.build_record, clear=run_dir.path),
+            Step("md", lambda: run(run_dir.path, protocol=parse_protocol(spec["protocol"]),
+                                   platform=platform or spec.get("platform")))]
 
 
 def _final_temperature(protocol: dict) -> float | None:

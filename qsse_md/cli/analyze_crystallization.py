@@ -1,7 +1,7 @@
 """``qsse-md analyze crystallization``: polymer order, scattering and released liquid of a trajectory.
 
 Parses the options, runs
-:func:`qsse_md.report.crystallization_report.analyze_crystallization` (which writes
+:func:`qsse_md.workflow.analyze_crystallization.analyze_crystallization` (which writes
 ``DIR/crystallization.json``, CSV tables and PNG plots) and prints its warnings and the
 crystalline fraction and nematic order per polymer.
 """
@@ -9,7 +9,7 @@ crystalline fraction and nematic order per polymer.
 from __future__ import annotations
 
 from qsse_md.cli._options import add_role_arguments, add_trajectory_arguments, role_keywords, trajectory_keywords
-from qsse_md.report.crystallization_report import analyze_crystallization
+from qsse_md.workflow.analyze_crystallization import analyze_crystallization
 
 
 def add_crystallization_parser(analyses) -> None:

@@ -1,6 +1,6 @@
 """``qsse-md analyze solvation``: Li+ solvation shells of any trajectory, or of a run folder.
 
-Parses the options and runs :func:`qsse_md.report.solvation_report.analyze_solvation`,
+Parses the options and runs :func:`qsse_md.workflow.analyze_solvation.analyze_solvation`,
 which writes ``DIR/solvation.json``, CSV tables, PNG plots and, with ``--clusters N``, DFT
 inputs of representative clusters; prints the coordination numbers per species.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from qsse_md.analysis.solvation.groups import COUNT_RULES
 from qsse_md.cli._options import (add_role_arguments, add_species_arguments, add_trajectory_arguments, parse_pairs,
                                   role_keywords, trajectory_keywords)
-from qsse_md.report.solvation_report import analyze_solvation
+from qsse_md.workflow.analyze_solvation import analyze_solvation
 
 COUNT_HELP = ("what makes a molecule a Li+ partner: 'donors' (default), one of its O/N/F atoms within the "
               "cutoff; 'any-atom', any of its atoms, H included (solvation_analysis' rule)")

@@ -1,9 +1,9 @@
 """``qsse-md analyze transport`` and ``qsse-md analyze arrhenius``.
 
 ``transport`` parses the options, runs
-:func:`qsse_md.report.transport_report.analyze_transport` (``transport.json``, CSV tables
+:func:`qsse_md.workflow.analyze_transport.analyze_transport` (``transport.json``, CSV tables
 and plots in ``--out``) and prints D per species and the conductivities. ``arrhenius``
-runs :func:`qsse_md.report.transport_report.fit_transport_series` over transport folders,
+runs :func:`qsse_md.workflow.analyze_transport.fit_transport_series` over transport folders,
 prints the activation energies and optionally writes the fits to a JSON file.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from qsse_md.cli._options import (add_species_arguments, add_trajectory_arguments, parse_pairs, temperature_kelvin,
                                   trajectory_keywords)
-from qsse_md.report.transport_report import analyze_transport, fit_transport_series
+from qsse_md.workflow.analyze_transport import analyze_transport, fit_transport_series
 
 
 def _fmt(value, error, digits=4):

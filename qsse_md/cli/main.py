@@ -72,21 +72,10 @@ def _build(args) -> None:
 
 
 def _demo(args) -> None:
-    from qsse_md.assembly.builder import build_system
-    from qsse_md.assembly.recipe import load_recipe
-    from qsse_md.md.runner import run
-    from qsse_md.report.run_report import write_run_report
-    from qsse_md.resources import systems_dir
+    from qsse_md.workflow.demo import run_demo
 
     out = Path(args.out)
-    recipe = load_recipe(systems_dir() / "demo.toml")
-    if (out / "build.json").is_file():
-        _check_demo_folder(out, recipe)
-        logging.getLogger(__name__).info("resuming the demo in %s", out)
-    else:
-        _print_summary(build_system(recipe, out), out)
-    run(out, protocol="demo")
-    summary = write_run_report(out)
+    summary = run_demo(out, on_built=lambda record: _print_summary(record, out))
     md, density = summary["md"], summary["density_g_per_cm3"]
     speed = "n/a" if md["speed_ns_per_day"] is None else f"{md['speed_ns_per_day']:.1f}"
     print(f"ran {md['simulated_ps']:.0f} ps at {speed} ns/day (wall clock); density {density['mean']:.3f} g/cm3 "
@@ -96,15 +85,6 @@ def _demo(args) -> None:
         print(f"  Li-{label:8s} first shell <= {shell['first_shell_cutoff_angstrom']:.2f} Å{default}: "
               f"{shell['coordination_number']:.2f}")
     print(f"report: {out / 'report.md'}; summary: {out / 'summary.json'}; plots: {out / 'plots'}/")
-
-
-def _check_demo_folder(out: Path, recipe) -> None:
-    """Refuse a build folder that was not built from the demo ``recipe`` (its ``recipe.json``)."""
-    built = out / "recipe.json"
-    if not built.is_file() or json.loads(built.read_text()) != json.loads(json.dumps(recipe.source, default=str)):
-        name = json.loads((out / "build.json").read_text()).get("name")
-        raise ValueError(f"{out} is not a demo folder: it holds a build of '{name}' from another recipe; "
-                         "choose another --out")
 
 
 def _systems(args) -> None:

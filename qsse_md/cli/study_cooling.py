@@ -1,6 +1,6 @@
 """``qsse-md study cooling``: order, released liquid, density and Li+ diffusion per temperature window.
 
-``study cooling SOURCE --out DIR`` runs :func:`qsse_md.report.cooling_study.study_cooling`
+``study cooling SOURCE --out DIR`` runs :func:`qsse_md.workflow.cooling.study_cooling`
 (the cooling ladder in ``DIR/md``, resumable, analysed into ``DIR/analysis``) and prints
 one line per window.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qsse_md.md.protocol import PLATFORMS
-from qsse_md.report.cooling_study import study_cooling
+from qsse_md.workflow.cooling import study_cooling
 
 
 def add_study_parser(subparsers) -> None:

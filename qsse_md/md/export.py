@@ -31,7 +31,7 @@ import openmm
 from openmm import app, unit
 
 from qsse_md.fileio import check_new_output_dir, staged_output_dir
-from qsse_md.md.runner import load_build
+from qsse_md.runfolder import RunFolder
 
 FORMAT_FILES = {"gromacs": ("system.top", "system.gro"),
                 "amber": ("system.prmtop", "system.inpcrd")}
@@ -75,13 +75,12 @@ def export_system(build_dir, out_dir, formats=("gromacs", "amber")) -> dict:
         For an unknown format, a corrupt ``topology.pdb`` or ``system.xml`` or a force that
         cannot be exported exactly.
     """
-    build_dir, out_dir = Path(build_dir), Path(out_dir)
+    build, out_dir = RunFolder(build_dir), Path(out_dir)
     formats = _check_formats(formats)
-    system, pdb, _ = load_build(build_dir)
+    system, pdb, _ = build.load_build()
     check_new_output_dir(out_dir)
     positions_nm = np.asarray(pdb.getPositions(asNumpy=True).value_in_unit(unit.nanometer))
-    portable, conversions = portable_system(system, pdb.topology, positions_nm,
-                                            build_dir / "forcefield")
+    portable, conversions = portable_system(system, pdb.topology, positions_nm, build.forcefield_dir)
     structure = to_structure(pdb.topology, portable, positions_nm)
 
     with staged_output_dir(out_dir) as staging:
@@ -97,7 +96,7 @@ def export_system(build_dir, out_dir, formats=("gromacs", "amber")) -> dict:
                 structure.save(str(staging / top_name), format=fmt)
             structure.save(str(staging / xyz_name), format="gro" if fmt == "gromacs" else "rst7")
             files[fmt] = [top_name, xyz_name]
-        record = _record(build_dir, system, formats, files, conversions)
+        record = _record(build, system, formats, files, conversions)
         (staging / "export.json").write_text(json.dumps(record, indent=2) + "\n")
         staging.chmod(0o755)
     return record
@@ -284,11 +283,10 @@ def _restore_constrained_bonds(system: openmm.System, topology: app.Topology,
             "note": "constrain these bonds in your engine to match the OpenMM run"}
 
 
-def _record(build_dir: Path, system: openmm.System, formats, files, conversions) -> dict:
+def _record(folder: RunFolder, system: openmm.System, formats, files, conversions) -> dict:
     import parmed
 
-    build_json = build_dir / "build.json"
-    build = json.loads(build_json.read_text()) if build_json.is_file() else {}
+    build = folder.read_build() if folder.is_built() else {}
     nonbonded = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     options = build.get("system_options", {})
     settings = {
@@ -304,10 +302,10 @@ def _record(build_dir: Path, system: openmm.System, formats, files, conversions)
         "formats": list(formats),
         "files": files,
         "source": {
-            "build_dir": str(build_dir.resolve()),
+            "build_dir": str(folder.path.resolve()),
             "name": build.get("name"),
-            "sha256": {name: hashlib.sha256((build_dir / name).read_bytes()).hexdigest()
-                       for name in ("topology.pdb", "system.xml")},
+            "sha256": {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+                       for path in (folder.topology_pdb, folder.system_xml)},
         },
         "conversions": conversions,
         "run_settings": settings,

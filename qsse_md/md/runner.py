@@ -1,14 +1,13 @@
 """Run an MD protocol on a built box, resuming by itself after any interruption.
 
-The build folder (``topology.pdb`` + ``system.xml`` from ``qsse-md build``) is the run
-folder. ``run.json`` records the protocol, the system fingerprint, each session (host,
-platform, versions) and each stage's status; stage outputs go to ``stages/NN_name/``.
-Calling :func:`run` again on the same folder continues where it stopped.
+The build folder from ``qsse-md build`` is the run folder (:class:`~qsse_md.runfolder.RunFolder`
+names its files). Its run record holds the protocol, the system fingerprint, each session
+(host, platform, versions) and each stage's status; each stage writes into its own stage
+folder. Calling :func:`run` again on the same folder continues where it stopped.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,7 +23,8 @@ from qsse_md import __version__
 from qsse_md.fileio import atomic_write_json
 from qsse_md.md.output import read_checkpoint
 from qsse_md.md.protocol import PLATFORMS, Minimize, Protocol, load_protocol, parse_protocol
-from qsse_md.md.stages import CHECKPOINT, FINAL_STATE, RunContext, run_dynamics, run_minimize
+from qsse_md.md.stages import RunContext, run_dynamics, run_minimize
+from qsse_md.runfolder import RunFolder
 
 log = logging.getLogger(__name__)
 PLATFORM_PREFERENCE = ("CUDA", "OpenCL", "CPU", "Reference")
@@ -53,20 +53,20 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         Corrupt inputs, a protocol other than the one the folder was started with, an
         unavailable platform, a checkpoint of another system, or unstable dynamics.
     """
-    run_dir = Path(run_dir)
-    system, pdb, system_sha256 = load_build(run_dir)
+    folder = RunFolder(run_dir)
+    system, pdb, system_sha256 = folder.load_build()
     topology = pdb.topology
-    record = _load_record(run_dir)
-    protocol = _resolve_protocol(run_dir, protocol, record)
+    record = _load_record(folder)
+    protocol = _resolve_protocol(folder.path, protocol, record)
     if record and record["system_sha256"] != system_sha256:
-        raise ValueError(f"{run_dir}/system.xml changed since this run started; rebuild into "
+        raise ValueError(f"{folder.system_xml} changed since this run started; rebuild into "
                          "a new folder instead of editing it")
     chosen, properties = select_platform(platform or protocol.platform, protocol.precision)
-    _check_checkpoints(run_dir, protocol, system_sha256)
+    _check_checkpoints(folder, protocol, system_sha256)
     if protocol.hydrogen_mass_amu is not None:
         repartition_hydrogen_mass(system, protocol.hydrogen_mass_amu)
     if record:
-        _log_resume_point(run_dir, protocol, record)
+        _log_resume_point(folder, protocol, record)
     else:
         record = {"protocol": protocol.to_dict(), "system_sha256": system_sha256,
                   "atoms": system.getNumParticles(), "sessions": [], "stages": {}}
@@ -80,49 +80,48 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
 
     def save_record() -> None:
         session["wall_s"] = round(time.perf_counter() - session_started_s, 3)
-        atomic_write_json(run_dir / "run.json", record)
+        atomic_write_json(folder.run_record, record)
 
     save_record()
     context = RunContext(system, topology, system_sha256, chosen, properties, protocol)
     state = None
     for index, (stage, name) in enumerate(zip(protocol.stages, protocol.stage_dirs())):
-        folder = run_dir / "stages" / name
+        stage_folder = folder.stage(name)
         entry = record["stages"].setdefault(name, {"status": "pending"})
         if entry["status"] != "done":
-            folder.mkdir(parents=True, exist_ok=True)
+            stage_folder.path.mkdir(parents=True, exist_ok=True)
             entry["status"] = "running"
             log.info("stage %s on %s", name, chosen.getName())
             started = time.perf_counter()
-            state = state or _initial_state(system, topology, run_dir / "topology.pdb")
+            state = state or _initial_state(system, topology, folder.topology_pdb)
             if isinstance(stage, Minimize):
                 save_record()
-                summary = run_minimize(stage, folder, context, state)
+                summary = run_minimize(stage, stage_folder, context, state)
             else:
-                summary = run_dynamics(stage, index, folder, context, state, entry, save_record)
+                summary = run_dynamics(stage, index, stage_folder, context, state, entry, save_record)
             entry.update(summary, status="done")
             entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - started, 3)
             save_record()
-        (folder / CHECKPOINT).unlink(missing_ok=True)
-        state = _read_state(folder / FINAL_STATE)
+        stage_folder.checkpoint.unlink(missing_ok=True)
+        state = _read_state(stage_folder.final_state)
     return record
 
 
-def _log_resume_point(run_dir: Path, protocol: Protocol, record: dict) -> None:
+def _log_resume_point(folder: RunFolder, protocol: Protocol, record: dict) -> None:
     """Log one line: the stage, simulated time (ps) and state a resumed run continues from."""
     names = protocol.stage_dirs()
     pending = [k for k, name in enumerate(names) if record["stages"].get(name, {}).get("status") != "done"]
     if not pending:
-        log.info("%s: every stage of protocol '%s' is done", run_dir, protocol.name)
+        log.info("%s: every stage of protocol '%s' is done", folder.path, protocol.name)
         return
     index = pending[0]
-    stages = run_dir / "stages"
-    checkpoint = stages / names[index] / CHECKPOINT
+    checkpoint = folder.stage(names[index]).checkpoint
     if checkpoint.exists():
         time_ps, source = read_checkpoint(checkpoint)[0]["time_ps"], checkpoint
     else:
         time_ps = 0.0
-        source = stages / names[index - 1] / FINAL_STATE if index else run_dir / "topology.pdb"
-    log.info("resuming %s at stage %s, %.3f ps, from %s", run_dir, names[index], time_ps, source)
+        source = folder.stage(names[index - 1]).final_state if index else folder.topology_pdb
+    log.info("resuming %s at stage %s, %.3f ps, from %s", folder.path, names[index], time_ps, source)
 
 
 def select_platform(name: str, precision: str = "mixed") -> tuple[openmm.Platform, dict]:
@@ -178,40 +177,8 @@ def repartition_hydrogen_mass(system: openmm.System, hydrogen_mass_amu: float) -
         system.setParticleMass(i, mass)
 
 
-def load_build(build_dir: str | Path) -> tuple[openmm.System, app.PDBFile, str]:
-    """The OpenMM System, the PDB file and the SHA-256 of ``system.xml`` of a build folder.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the folder, its ``topology.pdb`` or its ``system.xml`` is missing.
-    ValueError
-        If either file is corrupt or they disagree on the number of atoms.
-    """
-    build_dir = Path(build_dir)
-    if not build_dir.is_dir():
-        raise FileNotFoundError(f"build folder {build_dir} does not exist; create it with "
-                                f"qsse-md build RECIPE --out {build_dir}")
-    for name in ("topology.pdb", "system.xml"):
-        if not (build_dir / name).is_file():
-            raise FileNotFoundError(f"{build_dir} is not a build folder (no {name}); create it "
-                                    "with qsse-md build RECIPE --out DIR")
-    text = (build_dir / "system.xml").read_bytes()
-    try:
-        system = openmm.XmlSerializer.deserialize(text.decode())
-        pdb = app.PDBFile(str(build_dir / "topology.pdb"))
-    except Exception as error:  # OpenMM raises bare Exception subclasses for bad XML/PDB
-        raise ValueError(f"{build_dir} holds a corrupt system.xml or topology.pdb "
-                         f"({str(error).splitlines()[0] if str(error) else type(error).__name__})"
-                         "; rebuild it with qsse-md build") from None
-    if system.getNumParticles() != pdb.topology.getNumAtoms():
-        raise ValueError(f"{build_dir}: system.xml has {system.getNumParticles()} particles but "
-                         f"topology.pdb {pdb.topology.getNumAtoms()} atoms; rebuild the folder")
-    return system, pdb, hashlib.sha256(text).hexdigest()
-
-
-def _load_record(run_dir: Path) -> dict:
-    path = run_dir / "run.json"
+def _load_record(folder: RunFolder) -> dict:
+    path = folder.run_record
     if not path.exists():
         return {}
     try:
@@ -237,10 +204,10 @@ def _resolve_protocol(run_dir: Path, protocol, record: dict) -> Protocol:
     return protocol
 
 
-def _check_checkpoints(run_dir: Path, protocol: Protocol, system_sha256: str) -> None:
+def _check_checkpoints(folder: RunFolder, protocol: Protocol, system_sha256: str) -> None:
     """Refuse, before anything is written, checkpoints that belong to another system."""
     for name in protocol.stage_dirs():
-        path = run_dir / "stages" / name / CHECKPOINT
+        path = folder.stage(name).checkpoint
         if path.exists() and read_checkpoint(path)[0].get("system_sha256") != system_sha256:
             raise ValueError(f"checkpoint {path} was written for a different system; run the "
                              "build it came from, or delete that stage folder")

@@ -1,7 +1,7 @@
 """Run one protocol stage with OpenMM: minimisation, or dynamics that checkpoint and resume.
 
-A dynamics stage writes, in its folder, ``trajectory.xtc`` (or ``.dcd``), ``state.csv``,
-``checkpoint.chk`` (while running) and ``final_state.xml``. Checkpoints are taken at frame
+A dynamics stage writes, in its :class:`~qsse_md.runfolder.StageFolder`, the trajectory,
+the state log, a checkpoint (while running) and the final state. Checkpoints are taken at frame
 boundaries only, at the first frame after ``checkpoint_interval_s`` wall seconds and at
 the last frame; a restart cuts the trajectory and log back to the checkpoint.
 """
@@ -27,11 +27,10 @@ from qsse_md.md.output import (StateLog, TrajectoryWriter, file_size, read_check
                                truncate, write_checkpoint)
 from qsse_md.md.progress import Progress
 from qsse_md.md.protocol import Minimize, Protocol, Stage
+from qsse_md.runfolder import StageFolder
 from qsse_md.units import GAS_CONSTANT_KJ_PER_MOL_K, density_g_per_cm3
 
 log = logging.getLogger(__name__)
-FINAL_STATE = "final_state.xml"
-CHECKPOINT = "checkpoint.chk"
 
 
 class UnstableSimulationError(UserFixableError):
@@ -76,19 +75,19 @@ def derived_seed(*parts) -> int:
     return int.from_bytes(digest[:4], "little") % (2**31 - 2) + 1
 
 
-def run_minimize(stage: Minimize, folder: Path, run: RunContext, start: openmm.State) -> dict:
-    """Minimise from ``start`` with :func:`qsse_md.assembly.system.minimise`; write
-    ``final_state.xml``; return energies in kJ/mol."""
+def run_minimize(stage: Minimize, folder: StageFolder, run: RunContext, start: openmm.State) -> dict:
+    """Minimise from ``start`` with :func:`qsse_md.assembly.system.minimise`; write the
+    stage's final state; return energies in kJ/mol."""
     context = openmm.Context(run.system, openmm.VerletIntegrator(0.001), run.platform,
                              run.properties)
     _apply_state(context, start)
     before, after = minimise(context, stage)
     state = context.getState(getPositions=True, getVelocities=True, getEnergy=True)
-    atomic_write_bytes(folder / FINAL_STATE, openmm.XmlSerializer.serialize(state).encode())
+    atomic_write_bytes(folder.final_state, openmm.XmlSerializer.serialize(state).encode())
     return {"potential_energy_kj_per_mol": {"start": before, "minimised": after}}
 
 
-def run_dynamics(stage: Stage, index: int, folder: Path, run: RunContext,
+def run_dynamics(stage: Stage, index: int, folder: StageFolder, run: RunContext,
                  start: openmm.State, record: dict, save_record: Callable[[], None]) -> dict:
     """Run (or resume) a dynamics stage; return its summary for ``run.json``.
 
@@ -103,7 +102,7 @@ def run_dynamics(stage: Stage, index: int, folder: Path, run: RunContext,
     UnstableSimulationError
         If the dynamics blows up ``protocol.max_retries + 1`` times.
     """
-    checkpoint = folder / CHECKPOINT
+    checkpoint = folder.checkpoint
     if checkpoint.exists():
         meta, state_xml = read_checkpoint(checkpoint)
         state = openmm.XmlSerializer.deserialize(state_xml)
@@ -133,13 +132,13 @@ def run_dynamics(stage: Stage, index: int, folder: Path, run: RunContext,
                         folder.name, blow_up, meta["time_ps"], meta["timestep_fs"])
 
 
-def _integrate(stage: Stage, index: int, folder: Path, run: RunContext,
+def _integrate(stage: Stage, index: int, folder: StageFolder, run: RunContext,
                state: openmm.State, meta: dict, save_record: Callable[[], None]) -> dict:
     progress = Progress(folder.name, stage.duration_ps, meta["time_ps"])  # its clock starts here
     protocol = run.protocol
-    trajectory = folder / f"trajectory.{protocol.trajectory_format}"
+    trajectory = folder.trajectory(protocol.trajectory_format)
     truncate(trajectory, meta["trajectory_bytes"])
-    truncate(folder / "state.csv", meta["log_bytes"])
+    truncate(folder.state_log, meta["log_bytes"])
     seed = derived_seed(protocol.seed, index, meta["frames"], meta["retries"])
     timestep_ps = meta["timestep_fs"] / 1000.0
     steps_per_frame = round(stage.report_interval_ps / timestep_ps)
@@ -159,7 +158,7 @@ def _integrate(stage: Stage, index: int, folder: Path, run: RunContext,
     context.setStepCount(meta["step"])
     writer = TrajectoryWriter(trajectory, run.topology, stage.report_interval_ps, timestep_ps,
                               meta["frames"])
-    state_log = StateLog(folder / "state.csv")
+    state_log = StateLog(folder.state_log)
     meta["seed"] = seed
     _checkpoint(context, folder, meta, writer.path, state_log.path)
     dof = _degrees_of_freedom(system)
@@ -194,16 +193,16 @@ def _integrate(stage: Stage, index: int, folder: Path, run: RunContext,
         writer.close()
         progress.close()
     final = context.getState(getPositions=True, getVelocities=True, getEnergy=True)
-    atomic_write_bytes(folder / FINAL_STATE, openmm.XmlSerializer.serialize(final).encode())
+    atomic_write_bytes(folder.final_state, openmm.XmlSerializer.serialize(final).encode())
     return {"frames": meta["frames"], "time_ps": round(meta["time_ps"], 9), "steps": meta["step"],
             "timestep_fs": meta["timestep_fs"], "retries": meta["retries"], "seed": meta["seed"],
-            "trajectory": trajectory.name, "state_log": "state.csv"}
+            "trajectory": trajectory.name, "state_log": folder.state_log.name}
 
 
-def _checkpoint(context, folder: Path, meta: dict, trajectory: Path, state_log: Path) -> None:
+def _checkpoint(context, folder: StageFolder, meta: dict, trajectory: Path, state_log: Path) -> None:
     state = context.getState(getPositions=True, getVelocities=True)
     meta.update(trajectory_bytes=file_size(trajectory), log_bytes=file_size(state_log))
-    write_checkpoint(folder / CHECKPOINT, meta, openmm.XmlSerializer.serialize(state))
+    write_checkpoint(folder.checkpoint, meta, openmm.XmlSerializer.serialize(state))
 
 
 def _state_row(frame: openmm.State, dof: int, mass_g_per_mol: float,

@@ -1,8 +1,7 @@
-"""Trajectory inputs and JSON records shared by the analysis report writers.
+"""Trajectory inputs and JSON records shared by the workflow drivers and the report writers.
 
 :func:`resolve_inputs` turns a topology and trajectory (or a qsse-md run folder) into
-paths, :func:`system_charges_e` reads a run folder's per-atom charges from its
-``system.xml``, :func:`load_universe` opens them with one-line errors (and an optional ``--box``,
+paths, :func:`load_universe` opens them with one-line errors (and an optional ``--box``,
 checked by :func:`box_dimensions`), :func:`one_line`
 flattens an exception message and :func:`jsonable` turns a record into plain JSON types.
 """
@@ -11,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import math
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import numpy as np
+
+from qsse_md.runfolder import RunFolder
 
 log = logging.getLogger(__name__)
 
@@ -23,51 +23,14 @@ def resolve_inputs(topology, trajectory=None) -> tuple[Path, Path]:
     """Topology and trajectory paths; a run folder gives topology.pdb and its last stage's trajectory."""
     topology = Path(topology)
     if topology.is_dir() and trajectory is None:
-        from qsse_md.report.run_report import last_trajectory
-
-        return topology / "topology.pdb", last_trajectory(topology)
+        folder = RunFolder(topology)
+        return folder.topology_pdb, folder.last_trajectory()
     if trajectory is None:
         raise ValueError(f"{topology}: give a TRAJECTORY after the topology, or a qsse-md run folder alone")
     for path in (topology, Path(trajectory)):
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist; check the path")
     return topology, Path(trajectory)
-
-
-def system_charges_e(run_dir) -> np.ndarray:
-    """Partial charge of every atom of a qsse-md build or run folder, in e.
-
-    Read from the particles of the ``NonbondedForce`` in the folder's ``system.xml``
-    (a serialized OpenMM System, parsed as plain XML: no OpenMM import).
-
-    Parameters
-    ----------
-    run_dir : str or Path
-        Folder written by ``qsse-md build`` (and ``qsse-md run``).
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_atoms,)
-        Charges in e, in the atom order of ``topology.pdb``.
-
-    Raises
-    ------
-    FileNotFoundError
-        When the folder has no ``system.xml``.
-    ValueError
-        When ``system.xml`` is not XML or has no ``NonbondedForce``.
-    """
-    path = Path(run_dir) / "system.xml"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} has no system.xml; give a folder written by 'qsse-md build'")
-    try:
-        root = ElementTree.parse(path).getroot()
-    except ElementTree.ParseError as error:
-        raise ValueError(f"{path} is corrupt ({one_line(error)}); rebuild the box with 'qsse-md build'") from None
-    for force in root.iter("Force"):
-        if force.get("type") == "NonbondedForce":
-            return np.array([float(particle.get("q")) for particle in force.find("Particles")])
-    raise ValueError(f"{path} has no NonbondedForce, so no charges; give them with --charge NAME=Q")
 
 
 def load_universe(topology: Path, trajectory: Path, box=None, dt_ps=None):

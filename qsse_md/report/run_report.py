@@ -1,125 +1,22 @@
-"""Analyse a finished run folder and write ``report.md``, ``summary.json`` and PNG plots.
+"""The run report of a run folder written to it: ``report.md``, ``summary.json`` and PNG plots.
 
 What a run shows at once: density and temperature over the whole protocol (from the
 stage state logs) and the Li+ first shell in the last stage (Li-O and Li-F RDFs with
-running coordination numbers, first-shell cutoffs at the first minimum of g(r) by the
-rule and default of the solvation analysis,
-:func:`qsse_md.analysis.solvation.rdf.first_shell_cutoff` and
-:data:`qsse_md.analysis.solvation.solvation.DEFAULT_CUTOFF_ANGSTROM`).
+running coordination numbers, first-shell cutoffs at the first minimum of g(r), and the
+shells by species). :func:`write_run_report` writes them; the analyses run in
+:func:`qsse_md.workflow.analyze_run.report_run`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from qsse_md.fileio import write_text_atomic
-
-log = logging.getLogger(__name__)
-RDF_RANGE_ANGSTROM = (0.0, 8.0)
-RDF_BINS = 160
-CATION_RESNAME = "LI"
-
-
-def stage_logs(run_dir: Path) -> pd.DataFrame:
-    """All stage state logs of ``run_dir`` in protocol order, with a cumulative time.
-
-    Columns are those of ``state.csv`` plus ``stage``, ``ensemble`` ("nvt" or "npt") and
-    ``run_time_ps`` (ps since the start of the first dynamics stage).
-    """
-    record = _run_record(run_dir)
-    frames, offset_ps = [], 0.0
-    for (stage, info), spec in zip(record["stages"].items(), record["protocol"]["stage"]):
-        log_name = info.get("state_log")
-        if not log_name:
-            continue
-        table = pd.read_csv(Path(run_dir) / "stages" / stage / log_name)
-        table["stage"] = stage
-        table["ensemble"] = spec.get("ensemble", spec["kind"])
-        table["run_time_ps"] = table["time_ps"] + offset_ps
-        offset_ps += info["time_ps"]
-        frames.append(table)
-    if not frames:
-        raise ValueError(f"{run_dir} has no finished dynamics stage; run it with 'qsse-md run'")
-    return pd.concat(frames, ignore_index=True)
-
-
-def last_trajectory(run_dir: Path) -> Path:
-    """Trajectory file of the last dynamics stage of ``run_dir``."""
-    stage, info, _ = _last_dynamics_stage(run_dir)
-    return Path(run_dir) / "stages" / stage / info["trajectory"]
-
-
-def last_stage_temperature_K(run_dir: Path) -> float | None:
-    """Thermostat temperature (K) of the stage :func:`last_trajectory` reads, from the
-    protocol recorded in ``run.json``; None for a temperature ramp."""
-    _, _, spec = _last_dynamics_stage(run_dir)
-    return float(spec["temperature_K"]) if "temperature_K" in spec else None
-
-
-def _last_dynamics_stage(run_dir: Path) -> tuple[str, dict, dict]:
-    """Folder name, ``run.json`` entry and protocol stage of the last stage with a trajectory."""
-    record = _run_record(run_dir)
-    stages = [(stage, info, spec) for (stage, info), spec in zip(record["stages"].items(), record["protocol"]["stage"])
-              if info.get("trajectory")]
-    if not stages:
-        raise ValueError(f"{run_dir} has no trajectory; run it with 'qsse-md run'")
-    return stages[-1]
-
-
-def _run_record(run_dir: Path) -> dict:
-    path = Path(run_dir) / "run.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} has no run.json; run it first with "
-                                f"'qsse-md run {run_dir}'")
-    return json.loads(path.read_text())
-
-
-def li_partner_selections(universe) -> dict[str, str]:
-    """MDAnalysis selections of the Li+ partner atoms: O of every neutral residue type and
-    F/O of the anions, keyed by a label such as ``"EC O"`` or ``"PF6 F"``."""
-    selections = {}
-    for resname in dict.fromkeys(universe.residues.resnames):
-        if resname == CATION_RESNAME:
-            continue
-        for element in ("O", "F"):
-            selection = f"resname {resname} and element {element}"
-            if len(universe.select_atoms(selection)):
-                selections[f"{resname} {element}"] = selection
-    return selections
-
-
-def li_first_shell(universe) -> dict:
-    """RDF analyzers of Li+ against each partner type, run over the whole trajectory.
-
-    Their first-shell cutoffs follow the solvation analysis: the first minimum of g(r),
-    else :data:`~qsse_md.analysis.solvation.solvation.DEFAULT_CUTOFF_ANGSTROM` with the reason in
-    ``results.first_shell_reason``.
-    """
-    from qsse_md.analysis.solvation.rdf import RDF
-    from qsse_md.analysis.solvation.solvation import DEFAULT_CUTOFF_ANGSTROM
-
-    lithium = universe.select_atoms(f"resname {CATION_RESNAME}")
-    if len(lithium) == 0:
-        raise ValueError(f"no Li+ (resname {CATION_RESNAME}) in the topology")
-    rdfs = {}
-    for label, selection in li_partner_selections(universe).items():
-        rdfs[label] = RDF(lithium, universe.select_atoms(selection), nbins=RDF_BINS,
-                          range_angstrom=RDF_RANGE_ANGSTROM, exclude_same=None,
-                          fallback_cutoff_angstrom=DEFAULT_CUTOFF_ANGSTROM).run()
-    return rdfs
-
-
-def li_shells(universe):
-    """Solvation shells of Li+ by every guessed species (cutoffs at the first g(r) minima)."""
-    from qsse_md.analysis.solvation.groups import default_solvation
-    from qsse_md.analysis.species_guess import guess_species
-
-    return default_solvation(guess_species(universe)).run()
+from qsse_md.runfolder import RunFolder
 
 
 def _shell_summary(shells, top: int = 5) -> dict:
@@ -138,32 +35,43 @@ def _shell_summary(shells, top: int = 5) -> dict:
     }
 
 
-def write_run_report(run_dir: str | Path, out_dir: str | Path | None = None) -> dict:
-    """Analyse ``run_dir``; write report.md, summary.json and plots/*.png into ``out_dir``.
+def write_run_report(out_dir, folder: RunFolder, logs, rdfs, shells, trajectory: Path, n_frames: int,
+                     rdf_settings: dict) -> dict:
+    """Write report.md, summary.json and plots/*.png of the run ``folder`` into ``out_dir``.
 
-    Returns the summary (also written as ``summary.json``). Units are in the key names.
+    Parameters
+    ----------
+    out_dir : str or Path
+        Output folder (made if missing; files in it are replaced atomically).
+    folder : RunFolder
+        The run folder (its build and run records are summarised).
+    logs : pandas.DataFrame
+        Its stage logs (:meth:`qsse_md.runfolder.RunFolder.stage_logs`).
+    rdfs : dict of str to RDF
+        Li+ RDFs by partner label, after ``run``.
+    shells : Solvation
+        Li+ solvation shells by species, after ``run``.
+    trajectory : Path
+        The trajectory analysed, inside ``folder``.
+    n_frames : int
+        Its number of frames.
+    rdf_settings : dict
+        ``rdf_range_angstrom`` (Å) and ``rdf_bins`` of the RDFs, recorded.
+
+    Returns
+    -------
+    dict
+        The summary, also written as ``summary.json``. Units are in the key names.
     """
-    import warnings
-
-    import MDAnalysis as mda
-
-    run_dir = Path(run_dir)
-    out_dir = Path(out_dir or run_dir)
+    out_dir = Path(out_dir)
     plots = out_dir / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    logs = stage_logs(run_dir)
-    build = json.loads((run_dir / "build.json").read_text())
-    trajectory = last_trajectory(run_dir)
-    universe = mda.Universe(str(run_dir / "topology.pdb"), str(trajectory))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        rdfs = li_first_shell(universe)
-        shells = li_shells(universe)
-
     _save(plots / "density.png", _plot_density(logs))
     _save(plots / "li_rdf.png", _plot_rdfs(rdfs))
     _save(plots / "li_shell_compositions.png", shells.plot_compositions(top=8))
-    summary = _summary(build, logs, rdfs, universe, trajectory, run_dir, _run_record(run_dir)["sessions"])
+    summary = _summary(folder.read_build(), logs, rdfs, folder.read_run()["sessions"])
+    summary["analysis"] = {"trajectory": str(trajectory.relative_to(folder.path)), "frames": int(n_frames),
+                           **rdf_settings}
     summary["li_shells"] = _shell_summary(shells)
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_text_atomic(out_dir / "report.md", _markdown(summary))
@@ -193,7 +101,7 @@ def wall_clock_speed_ns_per_day(simulated_ps: float, sessions: list[dict]) -> tu
     return (simulated_ps * 1e-3 / (wall_s / 86400.0) if wall_s > 0 else None), wall_s
 
 
-def _summary(build, logs, rdfs, universe, trajectory, run_dir, sessions) -> dict:
+def _summary(build, logs, rdfs, sessions) -> dict:
     npt = logs[logs["ensemble"] == "npt"]
     last_npt = npt[npt["stage"] == npt["stage"].iloc[-1]] if len(npt) else logs
     tail = last_npt.iloc[len(last_npt) // 2:]
@@ -224,9 +132,6 @@ def _summary(build, logs, rdfs, universe, trajectory, run_dir, sessions) -> dict
             "window_ps": [float(tail["run_time_ps"].iloc[0]), float(tail["run_time_ps"].iloc[-1])],
         },
         "li_first_shell": shells,
-        "analysis": {"trajectory": str(trajectory.relative_to(run_dir)),
-                     "frames": int(universe.trajectory.n_frames),
-                     "rdf_range_angstrom": list(RDF_RANGE_ANGSTROM), "rdf_bins": RDF_BINS},
     }
 
 

@@ -1,20 +1,20 @@
-"""Li+ solvation shells of any trajectory, or of a run folder, written to a folder.
+"""Li+ solvation results written to a folder.
 
-:func:`analyze_solvation` writes ``DIR/solvation.json`` (coordination numbers per species,
+:func:`write_solvation` writes ``DIR/solvation.json`` (coordination numbers per species,
 per coordinating group and per molecule with block standard errors, shell compositions,
 ion pairing, cluster sizes, residence times, polymer-solvent affinity, cutoffs, frames,
 units; a fitted residence time that is not determined is null, with its reason in
 ``residence_fit_reasons``, and a cutoff that g(r) did not give has its reason in
-``cutoff_reasons``), CSV tables, PNG plots and, with ``clusters=N``, DFT inputs of representative
-clusters. The folder appears complete or not at all. ``qsse-md analyze solvation`` is its
-command.
+``cutoff_reasons``), CSV tables, PNG plots and, when asked, DFT inputs of representative
+clusters. The folder appears complete or not at all. The analysis runs in
+:func:`qsse_md.workflow.analyze_solvation.analyze_solvation`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qsse_md.report.inputs import jsonable, load_universe, one_line, resolve_inputs
+from qsse_md.report.inputs import jsonable
 
 UNITS = {"distance": "angstrom", "time": "ps", "coordination_number": "partners per Li+ (dimensionless)",
          "fractions": "dimensionless"}
@@ -27,71 +27,52 @@ PLOTS = {"coordination_species": ("plot_coordination", {"counting": "species"}),
          "residence": ("plot_residence", {})}
 
 
-def analyze_solvation(topology, trajectory=None, *, out, solute=None, species=None, cutoffs=None, roles=None,
-                      count="donors", box=None, dt_ps=None, start=None, stop=None, step=None, clusters=0, workers=1) -> dict:
-    """Run the solvation analysis (and polymer-solvent affinity) and write ``out`` atomically.
+def write_solvation(out, solvation, guess, donors, affinity, topology, trajectory, frames, count,
+                    clusters=None) -> dict:
+    """Write the solvation results into the new folder ``out``, atomically; return the record.
 
-    Parameters mirror the command-line options; ``species`` maps names to selections,
-    ``cutoffs`` is a number (Å) or a dict of species name to Å (default: each species'
-    first g(r) minimum, :class:`qsse_md.analysis.solvation.solvation.Solvation`); ``roles`` maps
-    species names to "anion"/"cation"; ``count`` is "donors" (O/N/F atoms are the partners)
-    or "any-atom" (every atom, solvation_analysis' rule;
-    :func:`qsse_md.analysis.solvation.groups.coordinating_atoms`); ``box`` is the periodic box of
-    every frame, ``a b c [alpha beta gamma]`` in Å and degrees, and ``dt_ps`` the time between
-    frames in ps, for trajectories without them (:func:`qsse_md.report.inputs.load_universe`); ``workers`` > 1 runs the
-    solvation pass over frame blocks in that many processes (same results). Returns the record
-    written as ``solvation.json``.
+    Parameters
+    ----------
+    out : str or Path
+        Output folder (must not exist, or be empty).
+    solvation : qsse_md.analysis.solvation.solvation.Solvation
+        The analysis, after ``run``.
+    guess, donors
+        The species and coordinating atoms it ran on
+        (:func:`qsse_md.analysis.species_guess.guess_species`,
+        :func:`qsse_md.analysis.solvation.groups.coordinating_atoms`).
+    affinity : PolymerSolventAffinity or None
+        The polymer-solvent affinity, after ``run``.
+    topology, trajectory : Path
+        The inputs, recorded.
+    frames : dict
+        ``start``, ``stop`` and ``step`` of the run.
+    count : str
+        The counting rule, "donors" or "any-atom".
+    clusters : dict, optional
+        ``count`` (number of compositions), ``universe`` and ``anions`` (anion species
+        names): DFT inputs of representative clusters go to ``clusters/``
+        (:func:`qsse_md.report.dft_inputs.write_clusters`).
+
+    Returns
+    -------
+    dict
+        The record written as ``solvation.json``, in plain JSON types.
     """
-    from qsse_md.analysis._checks import checked_frame_times, checked_frames, checked_selections
-    from qsse_md.analysis.solvation.groups import anion_partners, coordinating_atoms, default_solvation
-    from qsse_md.analysis.species_guess import guess_species, species_from_selections
-    from qsse_md.fileio import atomic_write_json, check_new_output_dir, staged_output_dir
+    from qsse_md.fileio import atomic_write_json, staged_output_dir
 
-    check_new_output_dir(Path(out))
-    if clusters < 0:
-        raise ValueError(f"--clusters {clusters}: give a number >= 0")
-    if int(workers) != workers or workers < 1:
-        raise ValueError(f"--workers {workers}: give a whole number >= 1")
-    topology, trajectory = resolve_inputs(topology, trajectory)
-    universe = load_universe(topology, trajectory, box, dt_ps)
-    checked_frames(universe.trajectory.n_frames, start, stop, step)
-    checked_selections(universe, {"--solute": solute, **{f"--species {name}": selection
-                                                        for name, selection in (species or {}).items()}})
-    guess = (species_from_selections(universe, species, solute, roles) if species
-             else guess_species(universe, solute, roles))
-    donors = coordinating_atoms(guess, count=count)
-    solvation = default_solvation(guess, donors, cutoffs)
-    checked_frame_times(universe.trajectory)
-    frames = {"start": start, "stop": stop, "step": step}
-    try:
-        parallel = {"backend": "multiprocessing", "n_workers": int(workers)} if workers > 1 else {}
-        solvation.run(**frames, **parallel)
-        affinity = _affinity(guess, frames)
-    except (OSError, EOFError, RuntimeError) as error:
-        raise ValueError(f"cannot read {trajectory}: {one_line(error)}; check the file is complete") from error
     with staged_output_dir(Path(out)) as staging:
         record = _record(solvation, guess, donors, affinity, topology, trajectory, frames)
         record["count"] = count
         _write_tables(solvation, affinity, staging)
         _write_plots(solvation, affinity, staging)
         if clusters:
-            from qsse_md.analysis.solvation.clusters import write_clusters
+            from qsse_md.report.dft_inputs import write_clusters
 
-            record["clusters"] = write_clusters(universe, solvation.results.table, staging / "clusters", clusters,
-                                                anions=anion_partners(guess, donors))
+            record["clusters"] = write_clusters(clusters["universe"], solvation.results.table, staging / "clusters",
+                                                clusters["count"], anions=clusters["anions"])
         atomic_write_json(staging / "solvation.json", jsonable(record))
     return jsonable(record)
-
-
-def _affinity(guess, frames):
-    """PolymerSolventAffinity when the box has a polymer and solvents, else None."""
-    from qsse_md.analysis.solvation.affinity import PolymerSolventAffinity
-
-    polymers, solvents = guess.names("polymer"), guess.names("solvent")
-    if not polymers or not solvents:
-        return None
-    polymer = sum((guess.species[name].atoms for name in polymers[1:]), guess.species[polymers[0]].atoms)
-    return PolymerSolventAffinity(polymer, {name: guess.species[name].atoms for name in solvents}).run(**frames)
 
 
 def _record(solvation, guess, donors, affinity, topology, trajectory, frames) -> dict:

@@ -144,7 +144,7 @@ def test_run_folder_alone_fits_density_break(box, tmp_path):
 
 @pytest.mark.filterwarnings("ignore")
 def test_study_cooling_windows(tmp_path):
-    from qsse_md.report.cooling_study import analyse_cooling_windows
+    from qsse_md.workflow.cooling import analyse_cooling_windows
 
     box = _write_box(tmp_path, n_frames=40)
     run = _run_folder(box, tmp_path / "run", temperatures=((298.0, 248.0), (248.0, 223.0), (223.0, 223.0)))

@@ -249,7 +249,7 @@ def test_run_report_and_solvation_give_the_same_first_shells(caplog):
     import logging
 
     from qsse_md.analysis.solvation.solvation import DEFAULT_CUTOFF_ANGSTROM
-    from qsse_md.report.run_report import li_first_shell
+    from qsse_md.workflow.analyze_run import li_first_shell
 
     universe = _shell_universe()
     partners = {"EC": universe.select_atoms("resname EC"), "DOA": universe.select_atoms("resname DOA")}

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qsse_md.analysis.solvation.clusters import Cluster, cut_cluster, representative_shells, write_clusters
+from qsse_md.analysis.solvation.clusters import Cluster, cut_cluster, representative_shells
+from qsse_md.report.dft_inputs import write_clusters
 from qsse_md.analysis.solvation.groups import coordinating_atoms
 from qsse_md.analysis.species_guess import guess_species, species_from_selections
 
