@@ -36,3 +36,23 @@ def test_ramp_stage_has_no_single_temperature(tiny_run, tmp_path):
     last.update(kind="ramp", ensemble="npt", start_temperature_K=298.0, end_temperature_K=320.0)
     (tmp_path / "run.json").write_text(json.dumps(record))
     assert RunFolder(tmp_path).last_stage_temperature_K() is None
+
+
+def test_only_the_run_folder_spells_its_file_names():
+    """No module but qsse_md/runfolder.py has a string literal that is a run-folder file name."""
+    import ast
+    from pathlib import Path
+
+    import qsse_md
+
+    names = {"build.json", "recipe.json", "system.xml", "topology.pdb", "topology.cif", "run.json", "state.csv",
+             "checkpoint.chk", "final_state.xml", "continued_from.json", "trajectory.xtc", "trajectory.dcd"}
+    package = Path(qsse_md.__file__).parent
+    spelled = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "runfolder.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip("/") in names:
+                spelled.append(f"{path.relative_to(package)}:{node.lineno} {node.value}")
+    assert spelled == []

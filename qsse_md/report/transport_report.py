@@ -20,7 +20,7 @@ def write_transport(out, analysis, record: dict) -> None:
     out : str or Path
         Output folder (must not exist, or be empty).
     analysis : qsse_md.analysis.transport.transport.Transport
-        The analysis, after ``run``.
+        The finished analysis (its MSDs, diffusion table and plots are written).
     record : dict
         Its JSON record (``analysis.summary()`` plus ``inputs``), written as ``transport.json``.
     """
