@@ -64,16 +64,16 @@ def li_first_shell(universe) -> dict:
     else :data:`~qsse_md.analysis.solvation.solvation.DEFAULT_CUTOFF_ANGSTROM` with the reason in
     ``results.first_shell_reason``.
     """
-    from qsse_md.analysis.solvation.groups import coordinating_atoms, donors_by_residue
+    from qsse_md.analysis.solvation.groups import donors_by_residue
     from qsse_md.analysis.solvation.rdf import RDF
     from qsse_md.analysis.solvation.solvation import DEFAULT_CUTOFF_ANGSTROM
-    from qsse_md.analysis.species_guess import guess_species
+    from qsse_md.analysis.species_guess import select_solute
 
-    guess = guess_species(universe)  # the partners are those of li_shells, viewed per residue name and element
+    lithium = select_solute(universe)
     rdfs = {}
-    for label, partners in donors_by_residue(coordinating_atoms(guess)).items():
-        rdfs[label] = RDF(guess.solute, partners, nbins=RDF_BINS, range_angstrom=RDF_RANGE_ANGSTROM,
-                          exclude_same=None, fallback_cutoff_angstrom=DEFAULT_CUTOFF_ANGSTROM).run()
+    for label, partners in donors_by_residue(universe).items():
+        rdfs[label] = RDF(lithium, partners, nbins=RDF_BINS, range_angstrom=RDF_RANGE_ANGSTROM, exclude_same=None,
+                          fallback_cutoff_angstrom=DEFAULT_CUTOFF_ANGSTROM).run()
     return rdfs
 
 

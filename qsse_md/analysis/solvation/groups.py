@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from MDAnalysis.core.groups import AtomGroup
 
-from qsse_md.analysis.species_guess import SpeciesGuess, element_symbols, ensure_bonds
+from qsse_md.analysis.species_guess import SpeciesGuess, element_symbols, ensure_bonds, select_solute
 
 DONOR_ELEMENTS = ("O", "N", "F")
 COUNT_RULES = ("donors", "any-atom")
@@ -123,7 +123,7 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS, count="dono
     for name, species in guess.species.items():
         if species.role == "cation":
             continue
-        donors = species.atoms[np.isin(symbols[species.atoms.ix], elements)]
+        donors = donor_atoms(species.atoms, elements)
         if len(donors if count == "donors" else species.atoms) == 0:
             continue
         partners[name] = donors if count == "donors" else species.atoms
@@ -142,31 +142,54 @@ def coordinating_atoms(guess: SpeciesGuess, elements=DONOR_ELEMENTS, count="dono
     return CoordinatingAtoms(partners, groups, labels)
 
 
-def donors_by_residue(donors: CoordinatingAtoms) -> dict[str, AtomGroup]:
-    """The donor atoms of :func:`coordinating_atoms` split by residue name and element.
+def donor_atoms(atoms: AtomGroup, elements=DONOR_ELEMENTS) -> AtomGroup:
+    """The atoms of ``atoms`` that may coordinate Li+: those of a donor element (O, N, F).
 
-    The view of the one Li+-partner detector that per-residue g(r) use: labels such as
-    ``"EC O"``, ``"DOA O"`` (a polymer's repeat units), ``"PF6 F"``, in the order the residue
-    names first appear in the universe, elements in :data:`DONOR_ELEMENTS` order.
+    The one donor rule of the package, used by :func:`coordinating_atoms` (per species) and
+    :func:`donors_by_residue` (per residue name).
 
     Parameters
     ----------
-    donors : CoordinatingAtoms
+    atoms : AtomGroup
+    elements : sequence of str
+        Donor elements.
+
+    Returns
+    -------
+    AtomGroup
+    """
+    return atoms[np.isin(element_symbols(atoms), elements)]
+
+
+def donors_by_residue(universe, solute: str | None = None, elements=DONOR_ELEMENTS) -> dict[str, AtomGroup]:
+    """Li+ partner atoms per residue name and element, for per-residue g(r).
+
+    The donor atoms (:func:`donor_atoms`) of every residue that holds no Li+, labelled such
+    as ``"EC O"``, ``"DOA O"`` (a polymer's repeat units), ``"PF6 F"``, in the order the
+    residue names first appear, elements in ``elements`` order. Needs no bonds or species
+    roles, unlike :func:`coordinating_atoms`; on a box whose only cation is Li+ both give
+    the same atoms.
+
+    Parameters
+    ----------
+    universe : MDAnalysis.Universe
+    solute : str, optional
+        Selection of the Li+ atoms (:func:`~qsse_md.analysis.species_guess.select_solute`).
+    elements : sequence of str
+        Donor elements.
 
     Returns
     -------
     dict of str to AtomGroup
     """
-    universe = next(iter(donors.partners.values())).universe
-    donor_atoms = universe.atoms[np.array(sorted(donors.labels), dtype=np.int64)]
-    symbols = element_symbols(donor_atoms)
-    resnames = donor_atoms.resnames.astype(str)
+    donors = donor_atoms(universe.atoms - select_solute(universe, solute).residues.atoms, elements)
+    symbols, resnames = element_symbols(donors), donors.resnames.astype(str)
     views = {}
     for resname in dict.fromkeys(universe.residues.resnames.astype(str)):
-        for element in DONOR_ELEMENTS:
+        for element in elements:
             mask = (resnames == resname) & (symbols == element)
             if mask.any():
-                views[f"{resname} {element}"] = donor_atoms[mask]
+                views[f"{resname} {element}"] = donors[mask]
     return views
 
 
