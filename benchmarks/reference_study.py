@@ -30,6 +30,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from qsse_md.runfolder import RunFolder
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "reference_study.json"
 FIGURE = RESULTS.with_suffix(".png")
@@ -59,7 +61,7 @@ def run_box(system: str, model: str, replica: int, protocol: str, work: Path) ->
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{box.name}.log"
-    if not (box / "build.json").is_file():
+    if not RunFolder(box).is_built():
         recipe = work / f"{box.name}.toml"
         parameters = MODELS[model]
         recipe.write_text(f"seed = {1000 + replica}\n"
@@ -82,8 +84,8 @@ def run_box(system: str, model: str, replica: int, protocol: str, work: Path) ->
 
 def summarise(box: Path, system: str, model: str, replica: int, protocol: str) -> dict:
     """One box's record: first shell per partner kind, densities, lengths run, the ion model."""
-    build = json.loads((box / "build.json").read_text())
-    run = json.loads((box / "run.json").read_text())
+    folder = RunFolder(box)
+    build, run = folder.read_build(), folder.read_run()
     solvation = json.loads((box / "solvation" / "solvation.json").read_text())
     transport = json.loads((box / "transport" / "transport.json").read_text())
     conductivity = transport.get("conductivity") or {}
@@ -93,9 +95,9 @@ def summarise(box: Path, system: str, model: str, replica: int, protocol: str) -
         "system": system, "model": model, "replica": replica, "protocol": protocol,
         "ion_charge_scale": build["ion_charge_scale"], "li_model": build["li_model"],
         "species_counts": build["species_counts"], "atoms": build["atoms"],
-        "stage_lengths_ps": {name: _simulated_ps(box, name) for name in stages
-                             if (box / "stages" / name / "state.csv").is_file()},
-        "density_298K_g_per_cm3": _late_mean(box / "stages" / npt / "state.csv", "density_g_per_cm3"),
+        "stage_lengths_ps": {name: _simulated_ps(folder.stage(name).state_log) for name in stages
+                             if folder.stage(name).state_log.is_file()},
+        "density_298K_g_per_cm3": _late_mean(folder.stage(npt).state_log, "density_g_per_cm3"),
         "production_frames": solvation["frames"]["n_frames"],
         "cutoffs_angstrom": solvation["cutoffs_angstrom"],
         "coordination": solvation["coordination"],
@@ -132,10 +134,11 @@ def first_shell(solvation: dict) -> dict:
     return shell
 
 
-def _simulated_ps(box: Path, stage: str) -> float:
-    with open(box / "stages" / stage / "state.csv") as handle:
+def _simulated_ps(state_log: Path) -> float:
+    """Length of one stage in ps: each stage's clock starts at 0, so its last report time."""
+    with open(state_log) as handle:
         rows = list(csv.DictReader(handle))
-    return float(rows[-1]["time_ps"]) - float(rows[0]["time_ps"]) if rows else 0.0
+    return float(rows[-1]["time_ps"]) if rows else 0.0
 
 
 def _late_mean(path: Path, column: str) -> float | None:
