@@ -9,8 +9,12 @@ place::
     topology.pdb/.cif   topology and minimised coordinates
     forcefield/         the ffxml files the system was made from
     continued_from.json where a continued folder came from (``md.continuation``)
-    run.json            protocol, system fingerprint, sessions, status of each stage
-    stages/NN_name/     trajectory.xtc (or .dcd), state.csv, checkpoint.chk, final_state.xml
+    run.json            protocol, engine, system fingerprint, sessions, status of each stage
+    system.top          GROMACS engine: the topology run (with the protocol's hydrogen masses)
+    start.g96           GROMACS engine: the built coordinates its first stage starts from
+    stages/NN_name/     trajectory.xtc (or .dcd), state.csv, checkpoint.chk, final_state.xml;
+                        GROMACS engine: stage.mdp, stage.tpr, state.cpt, mdrun.xtc (while it
+                        runs), energy.edr, md.log, mdrun.out, final.g96 besides the trajectory, state log and final state
 
 :class:`RunFolder` names these paths and reads the records (last trajectory, stage
 logs, charges, stage temperatures). It imports neither OpenMM nor MDAnalysis, so the
@@ -61,6 +65,53 @@ class StageFolder:
     def final_state(self) -> Path:
         """``final_state.xml``: the serialized OpenMM State the stage ended in."""
         return self.path / "final_state.xml"
+
+    @property
+    def mdp(self) -> Path:
+        """``stage.mdp``: GROMACS run parameters of the stage."""
+        return self.path / "stage.mdp"
+
+    @property
+    def tpr(self) -> Path:
+        """``stage.tpr``: the GROMACS run input ``gmx grompp`` made of the stage."""
+        return self.path / "stage.tpr"
+
+    @property
+    def gromacs_checkpoint(self) -> Path:
+        """``state.cpt``: the GROMACS checkpoint of a dynamics stage while it runs (GROMACS
+        keeps the one before as :attr:`previous_gromacs_checkpoint`)."""
+        return self.path / "state.cpt"
+
+    @property
+    def previous_gromacs_checkpoint(self) -> Path:
+        """``state_prev.cpt``: the GROMACS checkpoint before :attr:`gromacs_checkpoint`."""
+        return self.path / "state_prev.cpt"
+
+    @property
+    def mdrun_trajectory(self) -> Path:
+        """``mdrun.xtc``: the trajectory as ``gmx mdrun`` writes it (with the frame at time 0),
+        while a GROMACS stage runs; ``trajectory.xtc`` is made of it at the end."""
+        return self.path / "mdrun.xtc"
+
+    @property
+    def energy_file(self) -> Path:
+        """``energy.edr``: GROMACS energies, one frame per report interval."""
+        return self.path / "energy.edr"
+
+    @property
+    def gromacs_log(self) -> Path:
+        """``md.log``: the GROMACS mdrun log."""
+        return self.path / "md.log"
+
+    @property
+    def gromacs_output(self) -> Path:
+        """``mdrun.out``: what ``gmx grompp`` and ``gmx mdrun`` printed (for diagnosis)."""
+        return self.path / "mdrun.out"
+
+    @property
+    def final_coordinates(self) -> Path:
+        """``final.g96``: GROMACS final positions (nm), velocities (nm/ps) and box."""
+        return self.path / "final.g96"
 
     def trajectory(self, trajectory_format: str) -> Path:
         """``trajectory.FORMAT`` (``xtc`` or ``dcd``) of a dynamics stage."""
@@ -121,6 +172,16 @@ class RunFolder:
     def run_record(self) -> Path:
         """``run.json``: protocol, system fingerprint, sessions and stage status."""
         return self.path / "run.json"
+
+    @property
+    def gromacs_topology(self) -> Path:
+        """``system.top``: the GROMACS topology the GROMACS engine runs (run's masses)."""
+        return self.path / "system.top"
+
+    @property
+    def gromacs_start(self) -> Path:
+        """``start.g96``: the built coordinates (nm) and box the GROMACS engine starts from."""
+        return self.path / "start.g96"
 
     def stage(self, name: str) -> StageFolder:
         """The folder ``stages/NAME`` of the stage ``name`` (``NN_name``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from qsse_md.md.protocol import PLATFORMS
+from qsse_md.md.protocol import ENGINES, PLATFORMS
 
 
 def add_run_parser(subparsers) -> argparse.ArgumentParser:
@@ -18,14 +18,28 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
                         "cooling, test); default: the folder's recorded protocol, else reference")
     parser.add_argument("--platform", choices=PLATFORMS,
                         help="OpenMM platform (default: the protocol's)")
+    parser.add_argument("--engine", choices=ENGINES,
+                        help="MD engine (default: the folder's, else the protocol's, else openmm)")
+    parser.add_argument("--gmx", metavar="PATH",
+                        help="GROMACS program for --engine gromacs (default: gmx on PATH)")
+    parser.add_argument("--threads", type=_threads, metavar="N",
+                        help="OpenMP threads of gmx mdrun for --engine gromacs (default 1)")
     parser.set_defaults(func=_run)
     return parser
+
+
+def _threads(text: str) -> int:
+    """``--threads`` value: a whole number >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--threads {text} must be a whole number >= 1")
+    return int(text)
 
 
 def _run(args) -> None:
     from qsse_md.md.runner import run
 
-    record = run(args.dir, protocol=args.protocol, platform=args.platform)
+    record = run(args.dir, protocol=args.protocol, platform=args.platform, engine=args.engine,
+                 gmx=args.gmx, threads=args.threads)
     done = sum(1 for entry in record["stages"].values() if entry["status"] == "done")
     print(f"ran {record['protocol']['name']} in {args.dir}/: {done} stages done "
           f"on {record['sessions'][-1]['platform']}")

@@ -4,6 +4,7 @@ A protocol file looks like::
 
     name = "reference"
     seed = 2024                    # integrator, barostat and velocity seeds derive from it
+    engine = "openmm"              # openmm | gromacs (qsse_md.md.mdp maps the stages)
     platform = "auto"              # auto | CUDA | OpenCL | CPU | Reference
     precision = "mixed"            # single | mixed | double (CUDA/OpenCL only)
     hydrogen_mass_amu = 3.0        # hydrogen-mass repartitioning (omit for none)
@@ -51,6 +52,7 @@ from qsse_md.resources import file_or_shipped, systems_dir
 from qsse_md.spec import check_keys, parse, parse_file, require, setting
 
 
+ENGINES = ("openmm", "gromacs")
 PLATFORMS = ("auto", "CUDA", "OpenCL", "CPU", "Reference")
 PRECISIONS = ("single", "mixed", "double")
 TRAJECTORY_FORMATS = ("xtc", "dcd")
@@ -170,6 +172,7 @@ class Protocol:
     stages: tuple[Stage, ...]
     name: str = "protocol"
     seed: int = setting(2024, at_least=0)
+    engine: str | None = setting(None, choices=ENGINES)
     platform: str = setting("auto", choices=PLATFORMS)
     precision: str = setting("mixed", choices=PRECISIONS)
     hydrogen_mass_amu: float | None = setting(None, at_least=1.0, at_most=5.0, hint="use 3.0 "

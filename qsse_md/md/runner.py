@@ -22,7 +22,7 @@ from openmm import app, unit
 from qsse_md import __version__
 from qsse_md.fileio import atomic_write_json
 from qsse_md.md.output import read_checkpoint
-from qsse_md.md.protocol import PLATFORMS, Minimize, Protocol, load_protocol, parse_protocol
+from qsse_md.md.protocol import ENGINES, PLATFORMS, Minimize, Protocol, load_protocol, parse_protocol
 from qsse_md.md.stages import RunContext, run_dynamics, run_minimize
 from qsse_md.runfolder import RunFolder
 
@@ -32,7 +32,8 @@ DEFAULT_PROTOCOL = "reference"
 
 
 def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
-        platform: str | None = None) -> dict:
+        platform: str | None = None, engine: str | None = None, gmx: str | None = None,
+        threads: int | None = None) -> dict:
     """Run (or resume) ``protocol`` in the build folder ``run_dir``; return ``run.json``.
 
     Parameters
@@ -44,35 +45,60 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         protocol recorded in ``run.json``, or starts ``"reference"`` in a fresh folder.
     platform : str or None
         "auto", "CUDA", "OpenCL", "CPU" or "Reference"; ``None`` uses the protocol's.
+        OpenMM engine only.
+    engine : str or None
+        "openmm" or "gromacs" (:mod:`qsse_md.md.gromacs`); ``None`` uses the one the folder
+        was started with, else the protocol's (default "openmm").
+    gmx : str or None
+        GROMACS program (default: ``gmx`` on PATH). GROMACS engine only.
+    threads : int or None
+        OpenMP threads of ``gmx mdrun`` (default 1). GROMACS engine only.
 
     Raises
     ------
     FileNotFoundError
-        If ``run_dir`` is not a build folder.
+        If ``run_dir`` is not a build folder, or ``gmx`` is not found.
     ValueError
-        Corrupt inputs, a protocol other than the one the folder was started with, an
-        unavailable platform, a checkpoint of another system, or unstable dynamics.
+        Corrupt inputs, a protocol or engine other than the one the folder was started with,
+        an option of the other engine, an unavailable platform, a checkpoint of another
+        system, or unstable dynamics.
     """
     folder = RunFolder(run_dir)
     system, pdb, system_sha256 = folder.load_build()
     topology = pdb.topology
     record = _load_record(folder)
     protocol = _resolve_protocol(folder.path, protocol, record)
+    engine = _resolve_engine(folder.path, engine or protocol.engine, record)
     if record and record["system_sha256"] != system_sha256:
         raise ValueError(f"{folder.system_xml} changed since this run started; rebuild into "
                          "a new folder instead of editing it")
-    chosen, properties = select_platform(platform or protocol.platform, protocol.precision)
-    _check_checkpoints(folder, protocol, system_sha256)
+    if engine == "gromacs":
+        from qsse_md.md import gromacs
+
+        if platform is not None:
+            raise ValueError("--platform chooses an OpenMM platform; leave it out with "
+                             "--engine gromacs (use --threads)")
+        gmx = gromacs.find_gmx(gmx)
+        threads = threads or 1
+        details = {"platform": f"GROMACS {gromacs.gromacs_version(gmx)}", "gmx": gmx,
+                   "threads": threads}
+    else:
+        if gmx is not None or threads is not None:
+            raise ValueError("--gmx and --threads are options of the GROMACS engine; add "
+                             "--engine gromacs, or leave them out")
+        chosen, properties = select_platform(platform or protocol.platform, protocol.precision)
+        _check_checkpoints(folder, protocol, system_sha256)
+        details = {"platform": chosen.getName(), "properties": properties}
     if protocol.hydrogen_mass_amu is not None:
         repartition_hydrogen_mass(system, protocol.hydrogen_mass_amu)
-    if record:
+    if record and engine == "openmm":
         _log_resume_point(folder, protocol, record)
-    else:
-        record = {"protocol": protocol.to_dict(), "system_sha256": system_sha256,
+    elif not record:
+        record = {"protocol": protocol.to_dict(), "engine": engine, "system_sha256": system_sha256,
                   "atoms": system.getNumParticles(), "sessions": [], "stages": {}}
     session = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": host_platform.node(),
-        "pid": os.getpid(), "platform": chosen.getName(), "properties": properties,
+        "pid": os.getpid(), **details,
         "qsse_md_version": __version__, "openmm_version": openmm.__version__,
         "python_version": host_platform.python_version(), "wall_s": 0.0}
     record["sessions"].append(session)
@@ -83,6 +109,8 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         atomic_write_json(folder.run_record, record)
 
     save_record()
+    if engine == "gromacs":
+        return gromacs.run_gromacs(folder, protocol, system, pdb, record, save_record, gmx, threads)
     context = RunContext(system, topology, system_sha256, chosen, properties, protocol)
     state = None
     for index, (stage, name) in enumerate(zip(protocol.stages, protocol.stage_dirs())):
@@ -202,6 +230,18 @@ def _resolve_protocol(run_dir: Path, protocol, record: dict) -> Protocol:
                          f" not this '{protocol.name}'; omit --protocol to resume, or build "
                          "into a new folder")
     return protocol
+
+
+def _resolve_engine(run_dir: Path, engine: str | None, record: dict) -> str:
+    """The engine to run: ``engine``, else the folder's (``run.json``), else "openmm"."""
+    recorded = record.get("engine", "openmm") if record else None
+    engine = engine or recorded or "openmm"
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
+    if recorded and engine != recorded:
+        raise ValueError(f"{run_dir} was started with the {recorded} engine, not {engine}; "
+                         "omit --engine to resume it, or build into a new folder")
+    return engine
 
 
 def _check_checkpoints(folder: RunFolder, protocol: Protocol, system_sha256: str) -> None:

@@ -109,6 +109,7 @@ def inputs(tmp_path_factory):
     (folder / "heavy_h.toml").write_text('hydrogen_mass_amu = 9.0\n' + stage)
     (folder / "bad_seed.toml").write_text('seed = "seven"\n' + stage)
     (folder / "stage_type.toml").write_text(stage + 'max_iterations = 1.5\n')
+    (folder / "engine.toml").write_text('engine = "lammps"\n' + stage)
     (folder / "bad_analysis.toml").write_text('[campaign]\nbase = "tiny"\nprotocol = "test"\n'
                                               'analysis = ["rdf"]\n[grid]\nseed = [1]\n')
     (folder / "campaign_key.toml").write_text('[campaign]\nbase = "tiny"\nprotocol = "test"\n'
@@ -197,6 +198,13 @@ CASES = [
     case("run", "{build}", "--protocol", "{heavy_h_toml}", message="heavy_h.toml: hydrogen_mass_amu = 9.0"),
     case("run", "{build}", "--protocol", "{bad_seed_toml}", message="seed = 'seven' must be a whole number"),
     case("run", "{build}", "--protocol", "{stage_type_toml}", message="stage 1: max_iterations = 1.5"),
+    case("run", "{build}", "--engine", "lammps", message="invalid choice: 'lammps'"),
+    case("run", "{build}", "--engine", "gromacs", "--gmx", "{missing}", message="is not an executable program"),
+    case("run", "{build}", "--engine", "gromacs", "--platform", "CPU", message="--platform chooses an OpenMM"),
+    case("run", "{build}", "--gmx", "gmx", message="options of the GROMACS engine"),
+    case("run", "{build}", "--threads", "0", message="--threads 0 must be a whole number >= 1"),
+    case("run", "{build}", "--threads", "2", message="options of the GROMACS engine"),
+    case("run", "{build}", "--protocol", "{engine_toml}", message="engine = 'lammps'"),
     # export
     case("export", message="required: build_dir, --out"),
     case("export", "{build}", message="required: --out"),

@@ -1,0 +1,202 @@
+"""The GROMACS engine: the tiny box through the ``test`` protocol, kill and resume, the same run
+folder as the OpenMM engine (state.csv columns, analyze solvation), the .mdp mapping, and the
+one-line error when ``gmx`` is missing. Tests that run ``gmx`` skip where it is absent."""
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import MDAnalysis as mda
+import numpy as np
+import pytest
+
+from qsse_md.assembly.builder import build_system
+from qsse_md.assembly.recipe import load_recipe
+from qsse_md.cli.main import EXIT_USAGE, main
+from qsse_md.md import gromacs
+from qsse_md.md.mdp import Nonbonded, annealing_points, stage_mdp
+from qsse_md.md.protocol import dump_protocol, parse_protocol
+from qsse_md.md.runner import run
+from qsse_md.resources import executable, systems_dir
+from qsse_md.runfolder import RunFolder
+
+needs_gmx = pytest.mark.skipif(executable("gmx") is None, reason="GROMACS 'gmx' is not installed")
+REPORT_PS = 0.02
+KILL_PROTOCOL = {
+    "name": "kill", "seed": 3, "engine": "gromacs", "checkpoint_interval_s": 0.0,
+    "stage": [
+        {"kind": "minimize", "max_iterations": 20},
+        {"kind": "nvt", "temperature_K": 298.0, "duration_ps": 2.0, "timestep_fs": 2.0,
+         "report_interval_ps": REPORT_PS},
+        {"kind": "ramp", "ensemble": "npt", "start_temperature_K": 298.0,
+         "end_temperature_K": 320.0, "duration_ps": 2.0, "timestep_fs": 2.0,
+         "report_interval_ps": REPORT_PS, "barostat_interval_steps": 10},
+    ]}
+DYNAMICS_STAGES = ("02_nvt", "03_ramp")
+CLI = "import sys; from qsse_md.cli.main import main; sys.exit(main(sys.argv[1:]))"
+NONBONDED = Nonbonded(cutoff_nm=0.8, switch_nm=None, ewald_rtol=1e-5, fourier_spacing_nm=0.1,
+                      dispersion_correction=True, remove_com_motion=True)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gmx_build") / "tiny"
+    build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def gromacs_run(built, tmp_path_factory):
+    """The tiny box through the shipped ``test`` protocol on GROMACS, by the command line."""
+    folder = tmp_path_factory.mktemp("gmx_test") / "run"
+    shutil.copytree(built, folder)
+    assert main(["run", str(folder), "--protocol", "test", "--engine", "gromacs", "--threads", "1"]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gmx_plain") / "run"
+    shutil.copytree(built, folder)
+    run(folder, parse_protocol(KILL_PROTOCOL))
+    return folder
+
+
+def _frames(folder, stage):
+    universe = mda.Universe(str(folder / "topology.pdb"), str(folder / "stages" / stage / "trajectory.xtc"))
+    return (np.array([ts.time for ts in universe.trajectory]),
+            np.array([ts.positions.copy() for ts in universe.trajectory]))
+
+
+def _log(folder, stage):
+    return np.genfromtxt(folder / "stages" / stage / "state.csv", delimiter=",", names=True)
+
+
+@needs_gmx
+def test_test_protocol_on_gromacs_fills_the_run_folder_like_openmm(gromacs_run, tiny_run):
+    record = json.loads((gromacs_run / "run.json").read_text())
+    assert record["engine"] == "gromacs" and record["sessions"][-1]["platform"].startswith("GROMACS")
+    assert record["sessions"][-1]["threads"] == 1
+    assert all(entry["status"] == "done" for entry in record["stages"].values())
+    energies = record["stages"]["01_minimize"]["potential_energy_kj_per_mol"]
+    assert energies["minimised"] <= energies["start"]
+    for stage in ("02_nvt", "03_npt"):
+        ours = (gromacs_run / "stages" / stage / "state.csv").read_text().splitlines()
+        theirs = (tiny_run / "stages" / stage / "state.csv").read_text().splitlines()
+        assert ours[0] == theirs[0]  # the same columns, in the same order and units
+        log = _log(gromacs_run, stage)
+        times, positions = _frames(gromacs_run, stage)
+        np.testing.assert_allclose(times, 0.1 * np.arange(1, 21), atol=1e-5)
+        np.testing.assert_allclose(log["time_ps"], times, atol=1e-6)
+        np.testing.assert_array_equal(log["step"], 50 * np.arange(1, 21))
+        assert np.all((log["temperature_K"] > 100) & (log["temperature_K"] < 500))
+        assert np.all((log["density_g_per_cm3"] > 0.8) & (log["density_g_per_cm3"] < 1.3))
+        assert np.all(log["speed_ns_per_day"] > 0)
+        assert (gromacs_run / "stages" / stage / "final_state.xml").is_file()
+    npt = _log(gromacs_run, "03_npt")
+    assert np.ptp(npt["volume_nm3"]) > 0  # the barostat moves the box
+    assert np.ptp(_log(gromacs_run, "02_nvt")["volume_nm3"]) == 0
+    assert RunFolder(gromacs_run).stage_logs()["run_time_ps"].iloc[-1] == pytest.approx(4.0)
+
+
+@needs_gmx
+@pytest.mark.filterwarnings("ignore")
+def test_analyze_solvation_reads_the_gromacs_run_folder(gromacs_run, tmp_path):
+    out = tmp_path / "solvation"
+    assert main(["analyze", "solvation", str(gromacs_run), "--out", str(out)]) == 0
+    record = json.loads((out / "solvation.json").read_text())
+    assert record["frames"]["n_frames"] == 20
+    assert set(record["coordination"]["species"]) == {"polymer", "EC", "PF6"}
+
+
+def _run_and_kill(folder, protocol_file, stage, after_bytes, rng):
+    process = subprocess.Popen([sys.executable, "-c", CLI, "run", str(folder), "--protocol", str(protocol_file)],
+                               stderr=subprocess.PIPE)
+    raw = RunFolder(folder).stage(stage).mdrun_trajectory
+    deadline = time.monotonic() + 120
+    while not (raw.exists() and raw.stat().st_size >= after_bytes) and process.poll() is None:
+        assert time.monotonic() < deadline, "run made no progress"
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0.0, 0.02))
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate()
+    assert process.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
+
+
+@needs_gmx
+def test_sigkilled_gromacs_run_resumes_to_exactly_the_uninterrupted_frames(built, uninterrupted, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(built, folder)
+    protocol_file = tmp_path / "kill.toml"
+    dump_protocol(parse_protocol(KILL_PROTOCOL), protocol_file)
+    frame_bytes = (uninterrupted / "stages/02_nvt/trajectory.xtc").stat().st_size / 100
+    rng = random.Random(20261124)
+    _run_and_kill(folder, protocol_file, "02_nvt", rng.randint(5, 90) * frame_bytes, rng)
+    _run_and_kill(folder, protocol_file, "03_ramp", rng.randint(10, 90) * frame_bytes, rng)
+    finished = subprocess.run([sys.executable, "-c", CLI, "run", str(folder)], capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+
+    record = json.loads((folder / "run.json").read_text())
+    assert len(record["sessions"]) == 3
+    assert sum(len(record["stages"][s].get("resumes", [])) for s in DYNAMICS_STAGES) == 2
+    for stage in DYNAMICS_STAGES:
+        assert record["stages"][stage]["status"] == "done"
+        stage_folder = RunFolder(folder).stage(stage)
+        assert not stage_folder.gromacs_checkpoint.exists() and not stage_folder.mdrun_trajectory.exists()
+        times, positions = _frames(folder, stage)
+        ref_times, ref_positions = _frames(uninterrupted, stage)
+        assert len(times) == len(ref_times) == 100
+        np.testing.assert_allclose(times, REPORT_PS * np.arange(1, 101), atol=1e-5)
+        # GROMACS' stochastic dynamics draws its noise by step: a resumed run is the same run
+        np.testing.assert_allclose(positions, ref_positions, atol=2e-3)
+        log, ref_log = _log(folder, stage), _log(uninterrupted, stage)
+        np.testing.assert_array_equal(log["step"], ref_log["step"])
+        np.testing.assert_allclose(log["time_ps"], times, atol=1e-5)
+        for resume in record["stages"][stage].get("resumes", []):
+            assert resume["time_ps"] == pytest.approx(resume["frame"] * REPORT_PS)
+
+
+@needs_gmx
+def test_engine_of_a_started_folder_cannot_change(gromacs_run, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(gromacs_run, folder)
+    before = (folder / "run.json").read_text()
+    with pytest.raises(ValueError, match="started with the gromacs engine, not openmm"):
+        run(folder, engine="openmm")
+    assert (folder / "run.json").read_text() == before
+
+
+def test_missing_gmx_is_one_line_on_how_to_install_it(built, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gromacs, "executable", lambda name: None)
+    folder = tmp_path / "run"
+    shutil.copytree(built, folder)
+    assert main(["run", str(folder), "--protocol", "test", "--engine", "gromacs"]) == EXIT_USAGE
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "GROMACS 'gmx' was not found" in lines[0]
+    assert "apt-get install gromacs" in lines[0] and "--gmx PATH" in lines[0]
+    assert not (folder / "run.json").exists() and not (folder / "stages").exists()
+
+
+def test_stages_map_onto_gromacs_settings():
+    protocol = parse_protocol({"hydrogen_mass_amu": 3.0, "stage": [
+        {"kind": "minimize", "tolerance_kj_per_mol_nm": 5.0},
+        {"kind": "npt", "temperature_K": 350.0, "duration_ps": 10.0, "timestep_fs": 4.0,
+         "report_interval_ps": 2.0, "friction_per_ps": 2.0, "pressure_bar": 1.0,
+         "barostat_interval_steps": 25},
+        {"kind": "ramp", "start_temperature_K": 300.0, "end_temperature_K": 240.0, "profile": "stepped",
+         "plateaus": 3, "duration_ps": 3.0, "report_interval_ps": 0.5}]})
+    minimize, npt, ramp = (stage_mdp(s, NONBONDED, "hbonds", 7, generate_velocities=True).splitlines()
+                           for s in protocol.stages)
+    assert {"integrator = steep", "emtol = 5.0", "nsteps = -1", "constraints = h-bonds"} <= set(minimize)
+    assert {"integrator = sd", "dt = 0.004", "nsteps = 2500", "tau-t = 0.5", "ref-t = 350.0",
+            "pcoupl = c-rescale", "nstpcouple = 25", "ref-p = 1.0", "nstxout-compressed = 500",
+            "nstenergy = 500", "gen-vel = yes", "gen-seed = 7", "DispCorr = EnerPres"} <= set(npt)
+    assert "pcoupl = c-rescale" not in ramp and "annealing = single" in ramp
+    times, temperatures = annealing_points(protocol.stages[2])
+    assert times == [0.0, 1.0, 1.0, 2.0, 2.0, 3.0]
+    assert temperatures == [300.0, 300.0, 270.0, 270.0, 240.0, 240.0]
+    assert [protocol.stages[2].temperature_at_K(t) for t in (0.0, 1.0, 2.5)] == [300.0, 270.0, 240.0]
