@@ -7,7 +7,10 @@
     base = "tiny"                 # recipe: shipped name or path (relative to this file);
                                   # or give the recipe inline as a [base] table
     protocol = "test"             # shipped protocol name or path
-    platform = "CPU"              # optional: overrides the protocol's platform
+    platform = "CPU"              # optional: overrides the protocol's platform (OpenMM)
+    engine = "gromacs"            # optional: openmm | gromacs, overrides the protocol's
+    threads = 8                   # gmx mdrun threads of a GROMACS task (default 1); put
+                                  # "module load gromacs" in [resources] job_script_prologue
     analysis = ["report", "solvation", "transport"]   # the default
     polymer_segment = "P"         # which [polymers.*] segment `polymer` sets (default: the only one)
 
@@ -30,7 +33,8 @@ of monomers for a copolymer, or a table of ``[polymers.*]`` keys with an optiona
 ``solvent`` (one name or a table of parts), ``salt``, ``composition`` (a table merged into
 ``[composition]``, optional ``label``), ``density_g_per_cm3`` (packing), ``temperature_K``
 (replaces the working temperature: every stage held at the protocol's final temperature),
-``protocol`` and ``seed`` (replica: recipe packing seed and protocol seed).
+``protocol``, ``seed`` (replica: recipe packing seed and protocol seed) and ``engine`` (the
+same point on OpenMM and GROMACS).
 
 Every table is a frozen dataclass checked by :func:`qsse_md.spec.parse` (:class:`CampaignFile`);
 grid and point values are checked when the recipe and protocol of each point are parsed.
@@ -55,7 +59,7 @@ from qsse_md.fileio import read_toml
 from qsse_md.spec import check_keys, parse, parse_file, require, setting
 
 GRID_FIELDS = ("recipe", "polymer", "solvent", "salt", "composition", "density_g_per_cm3",
-               "temperature_K", "protocol", "seed")
+               "temperature_K", "protocol", "seed", "engine")
 ANALYSES = ("report", "solvation", "transport")
 ID_DIGITS = 12
 
@@ -75,6 +79,8 @@ class CampaignSettings:
     base: str | None = None
     protocol: str | None = None
     platform: str | None = None
+    engine: str | None = None
+    threads: int = setting(1, at_least=1)
     analysis: tuple[str, ...] = setting(ANALYSES, convert=_analyses)
     polymer_segment: str | None = None
 
@@ -156,6 +162,8 @@ def _task_spec(variables: Mapping, campaign: CampaignFile, settings: Mapping, or
     if protocol_ref is None:
         raise InputError("no protocol: set [campaign] protocol = \"reference\" (or a grid field)")
     protocol = load_protocol(_relative(protocol_ref, origin)).to_dict()
+    if settings.get("engine") is not None:
+        protocol["engine"] = settings["engine"]
     where = ", ".join(f"{k}={label(k, v)}" for k, v in variables.items())
     for name, value in variables.items():
         _apply(name, value, recipe, protocol, settings, where)
@@ -164,8 +172,11 @@ def _task_spec(variables: Mapping, campaign: CampaignFile, settings: Mapping, or
         protocol = parse_protocol(protocol).to_dict()
     except InputError as error:
         raise InputError(f"point ({where}): {error}") from None
-    return {"kind": "md", "recipe": recipe, "protocol": protocol,
+    spec = {"kind": "md", "recipe": recipe, "protocol": protocol,
             "platform": settings.get("platform"), "analysis": list(settings["analysis"])}
+    if protocol.get("engine") == "gromacs":
+        spec.update(platform=None, threads=settings["threads"])
+    return spec
 
 
 def _base_recipe(ref, base: dict | None, settings, origin) -> dict:
@@ -206,6 +217,8 @@ def _apply(name: str, value: Any, recipe: dict, protocol: dict, settings: Mappin
             raise InputError(f"seed {value!r} must be a non-negative integer")
         recipe["seed"] = value
         protocol["seed"] = value
+    elif name == "engine":
+        protocol["engine"] = value
     elif name == "density_g_per_cm3":
         recipe.setdefault("box", {})["density_g_per_cm3"] = float(value)
     elif name == "temperature_K":

@@ -101,7 +101,8 @@ def _steps(folder: Path, spec: dict, platform: str | None) -> str:
 
 
 def _md_steps(folder: Path, run_dir: RunFolder, spec: dict, platform: str | None) -> list[Step]:
-    """Build (skipped once the build record exists) and MD (resumes from its checkpoints)."""
+    """Build (skipped once the build record exists) and MD (resumes from its checkpoints) on
+    the protocol's engine; ``platform`` (OpenMM) is not used by a GROMACS task."""
     from qsse_md.assembly.builder import build_system
     from qsse_md.assembly.recipe import parse_recipe
     from qsse_md.md.protocol import parse_protocol
@@ -112,9 +113,12 @@ def _md_steps(folder: Path, run_dir: RunFolder, spec: dict, platform: str | None
             shutil.rmtree(stale, ignore_errors=True)
         return build_system(parse_recipe(spec["recipe"]), run_dir.path)
 
+    if spec["protocol"].get("engine") == "gromacs":
+        options = {"threads": spec["threads"]}
+    else:
+        options = {"platform": platform or spec.get("platform")}
     return [Step("build", build, done=run_dir.build_record, clear=run_dir.path),
-            Step("md", lambda: run(run_dir.path, protocol=parse_protocol(spec["protocol"]),
-                                   platform=platform or spec.get("platform")))]
+            Step("md", lambda: run(run_dir.path, protocol=parse_protocol(spec["protocol"]), **options))]
 
 
 def _final_temperature(protocol: dict) -> float | None:
