@@ -15,9 +15,11 @@ so every frame appears once. A dynamics stage without a checkpoint starts over. 
 dies with the Python process that started it (``PR_SET_PDEATHSIG``), and stops at its next
 step (writing a checkpoint) when that process is interrupted.
 
-Differences from the OpenMM engine: no automatic retry with a smaller time step after a
-blow-up (GROMACS stops with a LINCS or domain error, reported in one line); trajectory
-frames are wrapped into the box by atom, as GROMACS writes them; ``speed_ns_per_day`` in
+Trajectories are written as by the OpenMM engine: unwrapped (molecules whole, positions
+continuous across stages) and without ``mdrun``'s frame at time 0 (see
+:func:`qsse_md.md.gromacs_files.write_trajectory`). Differences from the OpenMM engine: no
+automatic retry with a smaller time step after a blow-up (GROMACS stops with a LINCS or
+domain error, reported in one line); ``speed_ns_per_day`` in
 ``state.csv`` is that of the ``mdrun`` session that made the row (start-up included), NaN
 for rows of a session that was killed.
 """
@@ -39,8 +41,9 @@ from openmm import app, unit
 
 from qsse_md.errors import UserFixableError
 from qsse_md.fileio import atomic_write_bytes, write_text_atomic
-from qsse_md.md.gromacs_files import (EDR_TERMS, drop_first_frame, read_g96, read_xvg,
-                                      write_g96, write_state_log, write_topology)
+from qsse_md.md.gromacs_files import (EDR_TERMS, last_frame_nm, nearest_image, read_g96,
+                                      read_xvg, write_g96, write_state_log, write_topology,
+                                      write_trajectory)
 from qsse_md.md.mdp import nonbonded_settings, stage_mdp
 from qsse_md.md.protocol import Minimize, Protocol, Stage
 from qsse_md.md.stages import derived_seed
@@ -111,8 +114,8 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
         If ``grompp`` rejects a stage or ``mdrun`` fails.
     """
     topology = pdb.topology
+    reference = positions_nm = np.asarray(pdb.getPositions(asNumpy=True).value_in_unit(unit.nanometer))
     if not folder.gromacs_topology.is_file():
-        positions_nm = np.asarray(pdb.getPositions(asNumpy=True).value_in_unit(unit.nanometer))
         box_nm = np.asarray([v.value_in_unit(unit.nanometer) for v in topology.getPeriodicBoxVectors()])
         write_g96(folder.gromacs_start, topology, positions_nm, box_nm)
         write_topology(folder.gromacs_topology, system, topology, positions_nm, folder.forcefield_dir)
@@ -139,9 +142,9 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
                 summary = _minimize(runner, stage_folder, mdp, start, folder.gromacs_topology)
             else:
                 summary = _dynamics(runner, stage, stage_folder, mdp, start, folder, entry,
-                                    protocol, mass_g_per_mol, save_record)
+                                    protocol, mass_g_per_mol, save_record, reference)
                 summary["seed"] = seed
-            _write_final_state(stage_folder, system)
+            _write_final_state(stage_folder, system, _reference(stage, stage_folder, reference))
             entry.update(summary, status="done")
             entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - started, 3)
             save_record()
@@ -149,7 +152,13 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
                      stage_folder.mdrun_trajectory):
             path.unlink(missing_ok=True)
         start = stage_folder.final_coordinates
+        reference = _reference(stage, stage_folder, reference)
     return record
+
+
+def _reference(stage: Stage, folder: StageFolder, before: np.ndarray) -> np.ndarray:
+    """Unwrapped positions (nm) a stage ends at: its last frame, or ``before`` for a minimisation."""
+    return before if isinstance(stage, Minimize) else last_frame_nm(folder.trajectory("xtc"))
 
 
 def _minimize(runner: _Gmx, folder: StageFolder, mdp: str, start: Path, top: Path) -> dict:
@@ -171,8 +180,9 @@ def _minimize(runner: _Gmx, folder: StageFolder, mdp: str, start: Path, top: Pat
 
 def _dynamics(runner: _Gmx, stage: Stage, folder: StageFolder, mdp: str, start: Path,
               run_folder: RunFolder, entry: dict, protocol: Protocol, mass_g_per_mol: float,
-              save_record) -> dict:
-    """Run or resume a dynamics stage; write ``state.csv``; return the stage summary."""
+              save_record, reference_nm: np.ndarray) -> dict:
+    """Run or resume a dynamics stage; write ``trajectory.xtc`` (unwrapped from
+    ``reference_nm``, nm) and ``state.csv``; return the stage summary."""
     resume = folder.gromacs_checkpoint.is_file()
     if resume:
         from_ps = runner.checkpoint_time_ps(folder.gromacs_checkpoint)
@@ -189,7 +199,7 @@ def _dynamics(runner: _Gmx, stage: Stage, folder: StageFolder, mdp: str, start: 
     runner.mdrun(folder, protocol.checkpoint_interval_s / 60.0, resume)
     session_speed = (stage.duration_ps - from_ps) * 1e-3 / ((time.perf_counter() - started) / 86400.0)
     trajectory = folder.trajectory("xtc")
-    drop_first_frame(folder.mdrun_trajectory, trajectory)
+    write_trajectory(folder.mdrun_trajectory, trajectory, reference_nm)
     times_ps = stage.report_interval_ps * np.arange(1, stage.frames + 1)
     last_resume_ps = max([r["time_ps"] for r in entry.get("resumes", [])] + [0.0])
     speeds = np.where(times_ps > last_resume_ps + 1e-9, session_speed, np.nan)
@@ -209,9 +219,11 @@ def _clear(folder: StageFolder) -> None:
             path.unlink()
 
 
-def _write_final_state(folder: StageFolder, system: openmm.System) -> None:
-    """``final_state.xml``: the OpenMM State of ``final.g96`` (positions, velocities, box)."""
+def _write_final_state(folder: StageFolder, system: openmm.System, reference_nm: np.ndarray) -> None:
+    """``final_state.xml``: the OpenMM State of ``final.g96`` (velocities, box, and positions
+    at their images nearest to ``reference_nm``, the unwrapped last frame, in nm)."""
     positions, velocities, box = read_g96(folder.final_coordinates)
+    positions = nearest_image(positions, reference_nm, box)
     context = openmm.Context(system, openmm.VerletIntegrator(0.001),
                              openmm.Platform.getPlatformByName("Reference"))
     context.setPeriodicBoxVectors(*box)

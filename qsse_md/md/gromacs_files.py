@@ -8,13 +8,16 @@ a ``.gro`` file would round them to 1e-3 nm.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import openmm
+from MDAnalysis.lib.mdamath import triclinic_box
 from openmm import app
 
-from qsse_md.fileio import atomic_write_bytes, write_text_atomic
+from qsse_md.fileio import write_text_atomic
+from qsse_md.lib.unwrap import unwrap_step
 from qsse_md.md.export import portable_system, to_structure
 from qsse_md.md.output import STATE_LOG_COLUMNS
 from qsse_md.units import density_g_per_cm3
@@ -101,17 +104,53 @@ def read_g96(path: Path) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     return positions, velocities, box
 
 
-def drop_first_frame(source: Path, target: Path) -> int:
-    """Write the XTC file ``source`` without its first frame to ``target`` atomically; return
-    the number of frames written (``gmx mdrun`` writes a frame at time 0, the OpenMM engine
-    does not: that frame is the previous stage's last one)."""
+def write_trajectory(source: Path, target: Path, reference_nm: np.ndarray) -> int:
+    """Write the XTC file ``source`` of ``gmx mdrun`` to ``target`` (atomically) as the OpenMM
+    engine writes its trajectories; return the number of frames written.
+
+    The frame at time 0 is left out (it is where the stage starts: the previous stage's last
+    frame), and positions are unwrapped (:func:`qsse_md.lib.unwrap.unwrap_step`, which also
+    holds under NPT): GROMACS puts every atom back into the box, the OpenMM engine writes
+    positions as integrated, so molecules stay whole and displacements continuous.
+
+    Parameters
+    ----------
+    source, target : Path
+        The trajectory of ``mdrun`` and the stage's trajectory.
+    reference_nm : ndarray, shape (n_atoms, 3)
+        Unwrapped positions (nm) the stage starts from: the previous stage's last frame, or the
+        built coordinates; the frame at time 0 is taken at its images nearest to them.
+    """
     from MDAnalysis.lib.formats.libmdaxdr import XTCFile
 
-    with XTCFile(str(source)) as handle:
-        offsets = handle.offsets
-    with open(source, "rb") as handle:
-        atomic_write_bytes(target, handle.read()[int(offsets[1]):] if len(offsets) > 1 else b"")
-    return len(offsets) - 1
+    staging = target.with_name(f".{target.name}.tmp")
+    frames = 0
+    with XTCFile(str(source)) as reader, XTCFile(str(staging), "w") as writer:
+        first = reader.read()
+        wrapped, unwrapped = first.x, nearest_image(first.x, reference_nm, first.box)
+        for _ in range(len(reader.offsets) - 1):
+            frame = reader.read()
+            unwrapped = unwrap_step(wrapped, unwrapped, frame.x, triclinic_box(*frame.box))
+            writer.write(unwrapped, frame.box, frame.step, frame.time, frame.prec)
+            wrapped = frame.x
+            frames += 1
+    os.replace(staging, target)
+    return frames
+
+
+def last_frame_nm(path: Path) -> np.ndarray:
+    """Positions (nm) of the last frame of the XTC file ``path``."""
+    from MDAnalysis.lib.formats.libmdaxdr import XTCFile
+
+    with XTCFile(str(path)) as reader:
+        reader.seek(len(reader.offsets) - 1)
+        return np.asarray(reader.read().x, dtype=float)
+
+
+def nearest_image(positions_nm: np.ndarray, reference_nm: np.ndarray, box_nm: np.ndarray) -> np.ndarray:
+    """``positions_nm`` (n_atoms, 3) moved by whole box vectors (rows of ``box_nm``) to the
+    images nearest to ``reference_nm``, in nm."""
+    return unwrap_step(reference_nm, reference_nm, positions_nm, triclinic_box(*box_nm))
 
 
 def read_xvg(text: str) -> tuple[list[str], np.ndarray]:

@@ -97,6 +97,11 @@ def test_test_protocol_on_gromacs_fills_the_run_folder_like_openmm(gromacs_run, 
         assert np.all((log["density_g_per_cm3"] > 0.8) & (log["density_g_per_cm3"] < 1.3))
         assert np.all(log["speed_ns_per_day"] > 0)
         assert (gromacs_run / "stages" / stage / "final_state.xml").is_file()
+    # written as the OpenMM engine writes: unwrapped, molecules whole, continuous across stages
+    universe = mda.Universe(str(gromacs_run / "topology.pdb"), str(gromacs_run / "stages/03_npt/trajectory.xtc"))
+    assert max(universe.atoms.bonds.values().max() for _ in universe.trajectory) < 2.0  # Å
+    last_nvt, first_npt = _frames(gromacs_run, "02_nvt")[1][-1], _frames(gromacs_run, "03_npt")[1][0]
+    assert np.abs(first_npt - last_nvt).max() < 3.0  # Å in 0.1 ps; a wrapped atom would jump ~18 Å
     npt = _log(gromacs_run, "03_npt")
     assert np.ptp(npt["volume_nm3"]) > 0  # the barostat moves the box
     assert np.ptp(_log(gromacs_run, "02_nvt")["volume_nm3"]) == 0
