@@ -78,6 +78,10 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         if platform is not None:
             raise ValueError("--platform chooses an OpenMM platform; leave it out with "
                              "--engine gromacs (use --threads)")
+        if protocol.trajectory_format != "xtc":
+            raise ValueError(f"the GROMACS engine writes XTC trajectories, not "
+                             f"{protocol.trajectory_format}; set trajectory_format = \"xtc\" "
+                             "in the protocol, or run it with --engine openmm")
         gmx = gromacs.find_gmx(gmx)
         threads = threads or 1
         details = {"platform": f"GROMACS {gromacs.gromacs_version(gmx)}", "gmx": gmx,

@@ -118,6 +118,17 @@ def test_analyze_solvation_reads_the_gromacs_run_folder(gromacs_run, tmp_path):
     assert set(record["coordination"]["species"]) == {"polymer", "EC", "PF6"}
 
 
+@needs_gmx
+@pytest.mark.filterwarnings("ignore")
+def test_run_report_reads_the_gromacs_run_folder(gromacs_run, tmp_path):
+    from qsse_md.workflow.analyze_run import report_run
+
+    summary = report_run(gromacs_run, tmp_path / "report")
+    assert summary["md"]["simulated_ps"] == pytest.approx(4.0) and summary["md"]["speed_ns_per_day"] > 0
+    assert 0.8 < summary["density_g_per_cm3"]["mean"] < 1.3
+    assert (tmp_path / "report" / "report.md").is_file()
+
+
 def _run_and_kill(folder, protocol_file, stage, after_bytes, rng):
     process = subprocess.Popen([sys.executable, "-c", CLI, "run", str(folder), "--protocol", str(protocol_file)],
                                stderr=subprocess.PIPE)
@@ -184,6 +195,14 @@ def test_missing_gmx_is_one_line_on_how_to_install_it(built, tmp_path, monkeypat
     assert len(lines) == 1 and "GROMACS 'gmx' was not found" in lines[0]
     assert "apt-get install gromacs" in lines[0] and "--gmx PATH" in lines[0]
     assert not (folder / "run.json").exists() and not (folder / "stages").exists()
+
+
+def test_dcd_trajectories_are_refused_before_anything_is_written(built, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(built, folder)
+    with pytest.raises(ValueError, match="GROMACS engine writes XTC trajectories, not dcd"):
+        run(folder, parse_protocol({**KILL_PROTOCOL, "trajectory_format": "dcd"}))
+    assert not (folder / "run.json").exists()
 
 
 def test_stages_map_onto_gromacs_settings():
