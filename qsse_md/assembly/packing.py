@@ -21,8 +21,9 @@ from qsse_md.resources import executable
 
 
 log = logging.getLogger(__name__)
-# Every reference-study box PACKMOL could not fill at 1.0 failed at 1.06 too and packed at 1.13
-# (benchmarks: issue 12's build times); the squeeze from 1.13 takes ~10 ps, a failed try minutes.
+# The four reference-study boxes PACKMOL could not fill at 1.0 failed at 1.06 too; three packed
+# at 1.13 and P(AEEO)/EC-DEC at 1.2 (issue 12's build times). The squeeze back takes 8-11 ps of
+# MD, a failed PACKMOL try minutes.
 EDGE_FACTORS = (1.0, 1.13, 1.2)
 
 
