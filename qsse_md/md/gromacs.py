@@ -46,6 +46,7 @@ from qsse_md.md.gromacs_files import (EDR_TERMS, last_frame_nm, nearest_image, r
                                       write_trajectory)
 from qsse_md.md.mdp import nonbonded_settings, stage_mdp
 from qsse_md.md.protocol import Minimize, Protocol, Stage
+from qsse_md.md.runner import open_stage
 from qsse_md.md.stages import derived_seed
 from qsse_md.resources import executable
 from qsse_md.runfolder import RunFolder, StageFolder
@@ -127,11 +128,8 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
                          for i in range(system.getNumParticles()))
     start = folder.gromacs_start
     for index, (stage, name) in enumerate(zip(protocol.stages, protocol.stage_dirs())):
-        stage_folder = folder.stage(name)
-        entry = record["stages"].setdefault(name, {"status": "pending"})
-        if entry["status"] != "done":
-            stage_folder.path.mkdir(parents=True, exist_ok=True)
-            entry["status"] = "running"
+        stage_folder, entry = open_stage(folder, record, name)
+        if entry["status"] == "running":
             log.info("stage %s on GROMACS (%d thread%s)", name, threads, "s"[:threads > 1])
             save_record()
             started = time.perf_counter()

@@ -24,7 +24,7 @@ from qsse_md.fileio import atomic_write_json
 from qsse_md.md.output import read_checkpoint
 from qsse_md.md.protocol import ENGINES, PLATFORMS, Minimize, Protocol, load_protocol, parse_protocol
 from qsse_md.md.stages import RunContext, run_dynamics, run_minimize
-from qsse_md.runfolder import RunFolder
+from qsse_md.runfolder import RunFolder, StageFolder
 
 log = logging.getLogger(__name__)
 PLATFORM_PREFERENCE = ("CUDA", "OpenCL", "CPU", "Reference")
@@ -118,11 +118,8 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
     context = RunContext(system, topology, system_sha256, chosen, properties, protocol)
     state = None
     for index, (stage, name) in enumerate(zip(protocol.stages, protocol.stage_dirs())):
-        stage_folder = folder.stage(name)
-        entry = record["stages"].setdefault(name, {"status": "pending"})
-        if entry["status"] != "done":
-            stage_folder.path.mkdir(parents=True, exist_ok=True)
-            entry["status"] = "running"
+        stage_folder, entry = open_stage(folder, record, name)
+        if entry["status"] == "running":
             log.info("stage %s on %s", name, chosen.getName())
             started = time.perf_counter()
             state = state or _initial_state(system, topology, folder.topology_pdb)
@@ -137,6 +134,17 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         stage_folder.checkpoint.unlink(missing_ok=True)
         state = _read_state(stage_folder.final_state)
     return record
+
+
+def open_stage(folder: RunFolder, record: dict, name: str) -> tuple[StageFolder, dict]:
+    """The folder and ``run.json`` entry of stage ``name``; a stage not done yet gets its
+    folder and the status "running" (done stages keep "done")."""
+    stage_folder = folder.stage(name)
+    entry = record["stages"].setdefault(name, {"status": "pending"})
+    if entry["status"] != "done":
+        stage_folder.path.mkdir(parents=True, exist_ok=True)
+        entry["status"] = "running"
+    return stage_folder, entry
 
 
 def _log_resume_point(folder: RunFolder, protocol: Protocol, record: dict) -> None:

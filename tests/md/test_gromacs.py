@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import MDAnalysis as mda
 import numpy as np
@@ -44,36 +45,44 @@ NONBONDED = Nonbonded(cutoff_nm=0.8, switch_nm=None, ewald_rtol=1e-5, fourier_sp
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """The tiny box, built once for this module."""
     folder = tmp_path_factory.mktemp("gmx_build") / "tiny"
     build_system(load_recipe(systems_dir() / "tiny.toml"), folder)
     return folder
 
 
+def _copy(source, parent):
+    """A copy of the folder ``source`` as ``parent/run``."""
+    return Path(shutil.copytree(source, parent / "run"))
+
+
 @pytest.fixture(scope="module")
 def gromacs_run(built, tmp_path_factory):
     """The tiny box through the shipped ``test`` protocol on GROMACS, by the command line."""
-    folder = tmp_path_factory.mktemp("gmx_test") / "run"
-    shutil.copytree(built, folder)
+    folder = _copy(built, tmp_path_factory.mktemp("gmx_test"))
     assert main(["run", str(folder), "--protocol", "test", "--engine", "gromacs", "--threads", "1"]) == 0
     return folder
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(built, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gmx_plain") / "run"
-    shutil.copytree(built, folder)
+    """The tiny box through :data:`KILL_PROTOCOL` without interruption."""
+    folder = _copy(built, tmp_path_factory.mktemp("gmx_plain"))
     run(folder, parse_protocol(KILL_PROTOCOL))
     return folder
 
 
 def _frames(folder, stage):
-    universe = mda.Universe(str(folder / "topology.pdb"), str(folder / "stages" / stage / "trajectory.xtc"))
+    """Times (ps) and positions (Å) of the frames of ``stage``'s trajectory."""
+    run_folder = RunFolder(folder)
+    universe = mda.Universe(str(run_folder.topology_pdb), str(run_folder.stage(stage).trajectory("xtc")))
     return (np.array([ts.time for ts in universe.trajectory]),
             np.array([ts.positions.copy() for ts in universe.trajectory]))
 
 
 def _log(folder, stage):
-    return np.genfromtxt(folder / "stages" / stage / "state.csv", delimiter=",", names=True)
+    """``state.csv`` of ``stage`` as a structured array."""
+    return np.genfromtxt(RunFolder(folder).stage(stage).state_log, delimiter=",", names=True)
 
 
 @needs_gmx
@@ -145,8 +154,7 @@ def _run_and_kill(folder, protocol_file, stage, after_bytes, rng):
 
 @needs_gmx
 def test_sigkilled_gromacs_run_resumes_to_exactly_the_uninterrupted_frames(built, uninterrupted, tmp_path):
-    folder = tmp_path / "run"
-    shutil.copytree(built, folder)
+    folder = _copy(built, tmp_path)
     protocol_file = tmp_path / "kill.toml"
     dump_protocol(parse_protocol(KILL_PROTOCOL), protocol_file)
     frame_bytes = (uninterrupted / "stages/02_nvt/trajectory.xtc").stat().st_size / 100
@@ -188,8 +196,7 @@ def test_engine_of_a_started_folder_cannot_change(gromacs_run, tmp_path):
 
 def test_missing_gmx_is_one_line_on_how_to_install_it(built, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(gromacs, "executable", lambda name: None)
-    folder = tmp_path / "run"
-    shutil.copytree(built, folder)
+    folder = _copy(built, tmp_path)
     assert main(["run", str(folder), "--protocol", "test", "--engine", "gromacs"]) == EXIT_USAGE
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "GROMACS 'gmx' was not found" in lines[0]
@@ -198,8 +205,7 @@ def test_missing_gmx_is_one_line_on_how_to_install_it(built, tmp_path, monkeypat
 
 
 def test_dcd_trajectories_are_refused_before_anything_is_written(built, tmp_path):
-    folder = tmp_path / "run"
-    shutil.copytree(built, folder)
+    folder = _copy(built, tmp_path)
     with pytest.raises(ValueError, match="GROMACS engine writes XTC trajectories, not dcd"):
         run(folder, parse_protocol({**KILL_PROTOCOL, "trajectory_format": "dcd"}))
     assert not (folder / "run.json").exists()
