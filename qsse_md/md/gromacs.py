@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import re
 import signal
 import subprocess
@@ -184,8 +185,9 @@ def _dynamics(runner: _Gmx, stage: Stage, folder: StageFolder, mdp: str, start: 
     resume = folder.gromacs_checkpoint.is_file()
     if resume:
         from_ps = runner.checkpoint_time_ps(folder.gromacs_checkpoint)
-        frame = round(from_ps / stage.report_interval_ps)
-        entry.setdefault("resumes", []).append({"frame": frame, "time_ps": round(from_ps, 9)})
+        frames_done = math.floor(from_ps / stage.report_interval_ps + 1e-6)  # checkpoints fall
+        entry.setdefault("resumes", []).append({"frame": frames_done,  # on mdrun's own steps
+                                                "time_ps": round(from_ps, 9)})
         log.info("resuming %s at stage %s, %.3f ps, from %s", run_folder.path, folder.name,
                  from_ps, folder.gromacs_checkpoint)
     else:

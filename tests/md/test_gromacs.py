@@ -181,7 +181,39 @@ def test_sigkilled_gromacs_run_resumes_to_exactly_the_uninterrupted_frames(built
         np.testing.assert_array_equal(log["step"], ref_log["step"])
         np.testing.assert_allclose(log["time_ps"], times, atol=1e-5)
         for resume in record["stages"][stage].get("resumes", []):
-            assert resume["time_ps"] == pytest.approx(resume["frame"] * REPORT_PS)
+            assert resume["frame"] * REPORT_PS <= resume["time_ps"] + 1e-9 < (resume["frame"] + 1) * REPORT_PS
+
+
+def _running(pid):
+    """Whether process ``pid`` exists and is not a zombie awaiting its reaper."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@needs_gmx
+def test_terminated_run_stops_mdrun_and_resumes(built, tmp_path):
+    folder = _copy(built, tmp_path)
+    protocol_file = tmp_path / "long.toml"
+    long_nvt = {**KILL_PROTOCOL["stage"][1], "duration_ps": 40.0}
+    dump_protocol(parse_protocol({**KILL_PROTOCOL, "stage": KILL_PROTOCOL["stage"][:1] + [long_nvt]}), protocol_file)
+    process = subprocess.Popen([sys.executable, "-c", CLI, "run", str(folder), "--protocol", str(protocol_file)],
+                               stderr=subprocess.PIPE)
+    raw = RunFolder(folder).stage("02_nvt").mdrun_trajectory
+    deadline = time.monotonic() + 120
+    while not (raw.exists() and raw.stat().st_size > 20000):
+        assert process.poll() is None and time.monotonic() < deadline, "run made no progress"
+        time.sleep(0.01)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr.decode()[-2000:]
+    assert children and not any(_running(pid) for pid in children), "mdrun still runs"
+    assert main(["run", str(folder)]) == 0
+    entry = json.loads((folder / "run.json").read_text())["stages"]["02_nvt"]
+    assert len(entry["resumes"]) == 1 and entry["frames"] == 2000
+    np.testing.assert_allclose(_frames(folder, "02_nvt")[0], REPORT_PS * np.arange(1, 2001), atol=1e-5)
 
 
 @needs_gmx
