@@ -17,11 +17,14 @@ step (writing a checkpoint) when that process is interrupted.
 
 Trajectories are written as by the OpenMM engine: unwrapped (molecules whole, positions
 continuous across stages) and without ``mdrun``'s frame at time 0 (see
-:func:`qsse_md.md.gromacs_files.write_trajectory`). Differences from the OpenMM engine: no
-automatic retry with a smaller time step after a blow-up (GROMACS stops with a LINCS or
-domain error, reported in one line); ``speed_ns_per_day`` in
-``state.csv`` is that of the ``mdrun`` session that made the row (start-up included), NaN
-for rows of a session that was killed.
+:func:`qsse_md.md.gromacs_files.write_trajectory`). Differences from the OpenMM engine:
+``trajectory.xtc`` and ``state.csv`` appear when the stage ends (while it runs, ``mdrun``
+writes ``mdrun.xtc`` and ``energy.edr``); no automatic retry with a smaller time step after a
+blow-up (``max_retries`` is not used: GROMACS stops with a LINCS or domain error, reported in
+one line); the protocol's ``platform`` and ``precision`` are OpenMM settings (GROMACS runs in
+the precision it was built with); ``speed_ns_per_day`` in ``state.csv`` is that of the
+``mdrun`` session that made the row (start-up included), NaN for rows of a session that was
+killed.
 """
 
 from __future__ import annotations
