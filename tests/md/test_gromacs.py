@@ -25,19 +25,10 @@ from qsse_md.md.runner import run
 from qsse_md.resources import executable, systems_dir
 from qsse_md.runfolder import RunFolder
 
+from kill_protocol import DYNAMICS_STAGES, REPORT_PS, KILL_PROTOCOL as SHARED_KILL_PROTOCOL
+
 needs_gmx = pytest.mark.skipif(executable("gmx") is None, reason="GROMACS 'gmx' is not installed")
-REPORT_PS = 0.02
-KILL_PROTOCOL = {
-    "name": "kill", "seed": 3, "engine": "gromacs", "checkpoint_interval_s": 0.0,
-    "stage": [
-        {"kind": "minimize", "max_iterations": 20},
-        {"kind": "nvt", "temperature_K": 298.0, "duration_ps": 2.0, "timestep_fs": 2.0,
-         "report_interval_ps": REPORT_PS},
-        {"kind": "ramp", "ensemble": "npt", "start_temperature_K": 298.0,
-         "end_temperature_K": 320.0, "duration_ps": 2.0, "timestep_fs": 2.0,
-         "report_interval_ps": REPORT_PS, "barostat_interval_steps": 10},
-    ]}
-DYNAMICS_STAGES = ("02_nvt", "03_ramp")
+KILL_PROTOCOL = {**SHARED_KILL_PROTOCOL, "engine": "gromacs", "checkpoint_interval_s": 0.0}
 CLI = "import sys; from qsse_md.cli.main import main; sys.exit(main(sys.argv[1:]))"
 NONBONDED = Nonbonded(cutoff_nm=0.8, switch_nm=None, ewald_rtol=1e-5, fourier_spacing_nm=0.1,
                       dispersion_correction=True, remove_com_motion=True)

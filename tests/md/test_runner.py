@@ -23,17 +23,9 @@ from qsse_md.md.protocol import dump_protocol, parse_protocol
 from qsse_md.md.runner import repartition_hydrogen_mass, run
 from qsse_md.resources import systems_dir
 
-REPORT_PS = 0.02
-KILL_PROTOCOL = {
-    "name": "kill", "seed": 3, "platform": "CPU", "checkpoint_interval_s": 0.3,
-    "stage": [
-        {"kind": "minimize", "max_iterations": 20},
-        {"kind": "nvt", "temperature_K": 298.0, "duration_ps": 2.0, "timestep_fs": 2.0,
-         "report_interval_ps": REPORT_PS},
-        {"kind": "ramp", "ensemble": "npt", "start_temperature_K": 298.0,
-         "end_temperature_K": 320.0, "duration_ps": 2.0, "timestep_fs": 2.0,
-         "report_interval_ps": REPORT_PS, "barostat_interval_steps": 10},
-    ]}
+from kill_protocol import DYNAMICS_STAGES, REPORT_PS, KILL_PROTOCOL as SHARED_KILL_PROTOCOL
+
+KILL_PROTOCOL = {**SHARED_KILL_PROTOCOL, "platform": "CPU", "checkpoint_interval_s": 0.3}
 SHORT_PROTOCOL = {
     "name": "short", "seed": 5, "platform": "CPU", "checkpoint_interval_s": 1000.0,
     "stage": [{"kind": "nvt", "temperature_K": 298.0, "duration_ps": 0.2, "timestep_fs": 2.0,
@@ -41,7 +33,6 @@ SHORT_PROTOCOL = {
 CLI = ("import argparse, sys; from qsse_md.cli.run import add_run_parser; "
        "parser = argparse.ArgumentParser(); add_run_parser(parser.add_subparsers()); "
        "args = parser.parse_args(sys.argv[1:]); args.func(args)")
-DYNAMICS_STAGES = ("02_nvt", "03_ramp")
 
 
 @pytest.fixture(scope="module")
