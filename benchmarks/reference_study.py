@@ -24,6 +24,7 @@ import csv
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -55,35 +56,75 @@ STUDY = {
 }
 
 
-def run_box(system: str, model: str, replica: int, protocol: str, work: Path) -> dict:
-    """Build, run and analyse one box through the CLI; return its result record."""
-    box = work / f"{system}__{model}__{protocol}__r{replica}"
+def box_folder(system: str, model: str, replica: int, protocol: str, scale: str, work: Path) -> Path:
+    """Run folder of one box: ``{system}__{model}__{protocol}__r{replica}`` (+ ``__full``)."""
+    return work / (f"{system}__{model}__{protocol}__r{replica}" + ("__full" if scale == "full" else ""))
+
+
+def build_box(system: str, model: str, replica: int, scale: str, box: Path, log: Path) -> None:
+    """Build one box with ``qsse-md build`` unless it is built: the ``systems/validation/``
+    recipe (demo scale) or the shipped study-scale recipe, with the model's ion settings and
+    packing seed ``1000 + replica``."""
+    if RunFolder(box).is_built():
+        return
+    source = ROOT / "systems" / ("validation" if scale == "demo" else "") / f"{system}.toml"
+    text = "\n".join(line for line in source.read_text().splitlines()
+                     if not line.startswith("seed ="))
+    parameters = MODELS[model]
+    recipe = box.parent / f"{box.name}.toml"
+    recipe.write_text(f"seed = {1000 + replica}\n{text}\n"
+                      f"\n[forcefield]\nion_charge_scale = {parameters['ion_charge_scale']}\n"
+                      f"li_model = \"{parameters['li_model']}\"\n")
+    _cli(["build", str(recipe), "--out", str(box)], log)
+
+
+def run_box(system: str, model: str, replica: int, protocol: str, work: Path, scale: str = "demo",
+            deadline: float | None = None) -> dict:
+    """Build, run and analyse one box through the CLI; return its result record.
+
+    ``deadline`` (``time.time()`` seconds) stops ``qsse-md run`` as an interruption would
+    (SIGTERM, checkpoint kept); the record then says how far each stage got, and the box is
+    analysed only when its production stage has begun.
+    """
+    box = box_folder(system, model, replica, protocol, scale, work)
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{box.name}.log"
-    if not RunFolder(box).is_built():
-        recipe = work / f"{box.name}.toml"
-        parameters = MODELS[model]
-        recipe.write_text(f"seed = {1000 + replica}\n"
-                          + (ROOT / "systems" / "validation" / f"{system}.toml").read_text()
-                          + f"\n[forcefield]\nion_charge_scale = {parameters['ion_charge_scale']}\n"
-                          f"li_model = \"{parameters['li_model']}\"\n")
-        _cli(["build", str(recipe), "--out", str(box)], log)
+    build_box(system, model, replica, scale, box, log)
     protocol_file = work / f"{protocol}__r{replica}.toml"
     if not protocol_file.is_file():
         text = (ROOT / "systems" / "protocols" / f"{protocol}.toml").read_text()
         protocol_file.write_text(text.replace("seed = 2024", f"seed = {2024 + replica}", 1))
-    _cli(["run", str(box), "--protocol", str(protocol_file)], log)
+    finished = _cli(["run", str(box), "--protocol", str(protocol_file)], log, deadline)
+    production = _production_stage(box)
+    if production is None:
+        raise RuntimeError(f"stopped before the production stage; run again to continue ({log})")
     analysis = box / "solvation"
     if not (analysis / "solvation.json").is_file():
         _cli(["analyze", "solvation", str(box), "--out", str(analysis)], log)
     if not (box / "transport" / "transport.json").is_file():
         _cli(["analyze", "transport", str(box), "--out", str(box / "transport")], log)
-    return summarise(box, system, model, replica, protocol)
+    return summarise(box, system, model, replica, protocol, scale, finished)
 
 
-def summarise(box: Path, system: str, model: str, replica: int, protocol: str) -> dict:
-    """One box's record: first shell per partner kind, densities, lengths run, the ion model."""
+def _production_stage(box: Path) -> str | None:
+    """Name of the protocol's last stage (the production) once it has written frames, else None."""
+    folder = RunFolder(box)
+    if not folder.is_run():
+        return None
+    record = folder.read_run()
+    if len(record["stages"]) < len(record["protocol"]["stage"]):
+        return None
+    name = list(record["stages"])[-1]
+    trajectory = record["stages"][name].get("trajectory")
+    path = folder.stage(name).path / (trajectory or "")
+    return name if trajectory and path.is_file() and path.stat().st_size > 0 else None
+
+
+def summarise(box: Path, system: str, model: str, replica: int, protocol: str, scale: str = "demo",
+              finished: bool = True) -> dict:
+    """One box's record: first shell per partner kind, densities, lengths run, the ion model,
+    the platform and the speed (ns/day) of every stage."""
     folder = RunFolder(box)
     build, run = folder.read_build(), folder.read_run()
     solvation = json.loads((box / "solvation" / "solvation.json").read_text())
@@ -93,6 +134,11 @@ def summarise(box: Path, system: str, model: str, replica: int, protocol: str) -
     npt = [name for name in stages if "equilibrate" in name][-1]
     return {
         "system": system, "model": model, "replica": replica, "protocol": protocol,
+        "scale": scale, "protocol_complete": finished,
+        "platform": run["sessions"][-1]["platform"],
+        "speed_ns_per_day": {name: round(entry["time_ps"] / 1000 / (entry["wall_s"] / 86400), 1)
+                             for name, entry in stages.items()
+                             if entry.get("time_ps") and entry.get("wall_s")},
         "ion_charge_scale": build["ion_charge_scale"], "li_model": build["li_model"],
         "species_counts": build["species_counts"], "atoms": build["atoms"],
         "stage_lengths_ps": {name: _simulated_ps(folder.stage(name).state_log) for name in stages
@@ -150,15 +196,24 @@ def _late_mean(path: Path, column: str) -> float | None:
     return sum(late) / len(late) if late else None
 
 
-def _cli(arguments: list[str], log: Path) -> None:
+def _cli(arguments: list[str], log: Path, deadline: float | None = None) -> bool:
+    """Run one ``qsse-md`` command, its output appended to ``log``; True when it finished,
+    False when ``deadline`` stopped it (SIGTERM: the run keeps its checkpoint and frames)."""
     env = {**os.environ, "OPENMM_CPU_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
     with open(log, "a") as handle:
         handle.write(f"$ qsse-md {' '.join(arguments)}\n")
         handle.flush()
-        done = subprocess.run([sys.executable, "-m", "qsse_md.cli.main", *arguments], env=env,
-                              stdout=handle, stderr=subprocess.STDOUT)
-    if done.returncode != 0:
-        raise RuntimeError(f"qsse-md {arguments[0]} failed (exit {done.returncode}); see {log}")
+        process = subprocess.Popen([sys.executable, "-m", "qsse_md.cli.main", *arguments], env=env,
+                                   stdout=handle, stderr=subprocess.STDOUT)
+        try:
+            process.wait(None if deadline is None else max(deadline - time.time(), 0.0))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGTERM)
+            process.wait()
+            return False
+    if process.returncode != 0:
+        raise RuntimeError(f"qsse-md {arguments[0]} failed (exit {process.returncode}); see {log}")
+    return True
 
 
 def merge(record: dict) -> None:
@@ -170,10 +225,8 @@ def merge(record: dict) -> None:
 
 def _merge_locked(record: dict) -> None:
     data = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"study": STUDY, "runs": []}
-    key = (record["system"], record["model"], record["replica"], record["protocol"])
-    data["runs"] = [r for r in data["runs"]
-                    if (r["system"], r["model"], r["replica"], r["protocol"]) != key] + [record]
-    data["runs"].sort(key=lambda r: (r["system"], r["model"], r["protocol"], r["replica"]))
+    data["runs"] = [r for r in data["runs"] if _box_key(r) != _box_key(record)] + [record]
+    data["runs"].sort(key=_box_key)
     data["study"] = STUDY
     data["summary"] = summary_table(data["runs"])
     data["model_deviation_from_study"] = model_deviations(data["summary"])
@@ -190,9 +243,10 @@ def summary_table(runs: list[dict]) -> list[dict]:
     exchange and the packing, unlike block errors within one run.
     """
     rows = []
-    for key in sorted({(r["system"], r["model"], r["protocol"]) for r in runs}):
-        group = [r for r in runs if (r["system"], r["model"], r["protocol"]) == key]
-        row = {"system": key[0], "model": key[1], "protocol": key[2], "replicas": len(group),
+    for key in sorted({_group_key(r) for r in runs}):
+        group = [r for r in runs if _group_key(r) == key]
+        row = {"system": key[0], "scale": key[1], "model": key[2], "protocol": key[3],
+               "replicas": len(group),
                "error": "block sem" if len(group) == 1 else "replica sem"}
         for kind in ("solvent", "polymer_carbonyl", "anion"):
             values = [r["first_shell"][kind] for r in group if r["first_shell"].get(kind)]
@@ -224,6 +278,15 @@ def model_deviations(summary: list[dict]) -> dict:
     return deviations
 
 
+def _group_key(record: dict) -> tuple:
+    """Replicas of one system, box scale, ion model and protocol share this key."""
+    return (record["system"], record.get("scale", "demo"), record["model"], record["protocol"])
+
+
+def _box_key(record: dict) -> tuple:
+    return _group_key(record) + (record["replica"],)
+
+
 def _mean_and_sem(values: list[dict]) -> dict:
     means = [v["mean"] for v in values]
     mean = sum(means) / len(means)
@@ -240,8 +303,8 @@ def markdown_table(runs: list[dict]) -> str:
              "solvent | polymer C=O | PF6- | study: solvent / C=O / PF6- | density 298 K (g/cm3) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in summary_table(runs):
-        first = next(r for r in runs if (r["system"], r["model"], r["protocol"]) ==
-                     (row["system"], row["model"], row["protocol"]))
+        first = next(r for r in runs if _group_key(r) ==
+                     (row["system"], row["scale"], row["model"], row["protocol"]))
         lengths = ", ".join(f"{name.split('_', 1)[1]} {ps / 1000:g}" for name, ps in
                             first["stage_lengths_ps"].items() if "minimi" not in name)
         cells = [f"{row[k]['mean']:.2f} ± {row[k]['sem']:.2f}" if row.get(k) else "-"
@@ -288,27 +351,45 @@ def main(argv=None) -> int:
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
     parser.add_argument("--models", nargs="+", default=["full", "scaled_0.8"], choices=list(MODELS))
     parser.add_argument("--protocol", default="validation",
-                        help="shipped protocol name: validation, screening, screening_no_anneal")
+                        help="shipped protocol name: validation, screening, screening_no_anneal, "
+                        "study_scale")
+    parser.add_argument("--scale", choices=("demo", "full"), default="demo",
+                        help="demo: systems/validation/ recipes (about 1,300-1,900 atoms); full: "
+                        "the shipped study-scale recipes (20 + 360 + 60 molecules, 6,640-10,360 atoms)")
     parser.add_argument("--replicas", type=int, default=1, help="independent boxes per system "
                         "and model (packing and velocity seeds differ)")
     parser.add_argument("--first-replica", type=int, default=0)
-    parser.add_argument("--jobs", type=int, default=2, help="boxes at once, one thread each")
+    parser.add_argument("--jobs", type=int, default=2, help="boxes at once, one thread each "
+                        "(on a GPU all of them share it)")
     parser.add_argument("--work", default="reference_study_runs", help="folder for the run folders")
+    parser.add_argument("--build-only", action="store_true", help="build the boxes, run nothing")
+    parser.add_argument("--stop-after-min", type=float, default=None, help="stop every run after "
+                        "this many minutes (checkpoint kept; run again to continue) and analyse "
+                        "the production frames written so far")
     parser.add_argument("--figure", action="store_true", help="only redraw the figure and print the table")
     args = parser.parse_args(argv)
     if not args.figure:
         work = Path(args.work).resolve()
+        (work / "logs").mkdir(parents=True, exist_ok=True)
+        deadline = None if args.stop_after_min is None else time.time() + 60 * args.stop_after_min
         boxes = [(s, m, r) for r in range(args.first_replica, args.first_replica + args.replicas)
                  for m in args.models for s in args.systems]
         with ThreadPoolExecutor(args.jobs) as pool:
-            futures = {pool.submit(run_box, s, m, r, args.protocol, work): (s, m, r)
-                       for s, m, r in boxes}
+            if args.build_only:
+                futures = {pool.submit(_build_only, s, m, r, args.protocol, args.scale, work): (s, m, r)
+                           for s, m, r in boxes}
+            else:
+                futures = {pool.submit(run_box, s, m, r, args.protocol, work, args.scale, deadline):
+                           (s, m, r) for s, m, r in boxes}
             for future in as_completed(futures):
                 started = time.strftime("%H:%M:%S")
                 try:
                     record = future.result()
                 except RuntimeError as error:
                     print(f"{started} {futures[future]}: {error}", flush=True)
+                    continue
+                if record is None:
+                    print(f"{started} {futures[future]}: built", flush=True)
                     continue
                 merge(record)
                 shell = record["first_shell"]
@@ -318,6 +399,11 @@ def main(argv=None) -> int:
         print(f"figure: {draw_figure()}")
         print(markdown_table(json.loads(RESULTS.read_text())["runs"]))
     return 0
+
+
+def _build_only(system: str, model: str, replica: int, protocol: str, scale: str, work: Path) -> None:
+    box = box_folder(system, model, replica, protocol, scale, work)
+    build_box(system, model, replica, scale, box, work / "logs" / f"{box.name}.log")
 
 
 if __name__ == "__main__":
