@@ -15,6 +15,10 @@ blocks. Li+ first shell: ``qsse-md analyze solvation`` on each run folder (the l
 coordination number per species with its standard error. Two values agree when they differ
 by less than twice their combined standard error. Needs ``gmx`` (``apt-get install
 gromacs``). Results go to ``benchmarks/results/engines.json``.
+
+``--from-reference-study`` compares instead the nanosecond runs of ``reference_study.py``
+that differ only in the engine (``--engine gromacs`` there): density and Li+ first shell as
+replica means with replica standard errors, the same two-standard-error rule.
 """
 
 from __future__ import annotations
@@ -77,6 +81,42 @@ def agreement(a: list[float], b: list[float]) -> dict:
             "agree": abs(difference) <= 2.0 * combined if combined > 0 else difference == 0}
 
 
+def reference_study_agreement() -> list[dict]:
+    """Groups of ``reference_study.json`` that differ only in the engine, compared."""
+    import reference_study
+
+    rows = reference_study.summary_table(json.loads(reference_study.RESULTS.read_text())["runs"])
+    by_key = {(r["system"], r["scale"], r["model"], r["protocol"], r["engine"]): r for r in rows}
+    pairs = []
+    for (system, scale, model, protocol, engine), openmm in by_key.items():
+        gromacs = by_key.get((system, scale, model, protocol, "gromacs"))
+        if engine != "openmm" or gromacs is None:
+            continue
+        quantities = {"density_g_per_cm3": [[row["density_298K_g_per_cm3"],
+                                              row["density_298K_sem_g_per_cm3"] or 0.0]
+                                             for row in (openmm, gromacs)]}
+        quantities.update({f"li_{kind}": [[row[kind]["mean"], row[kind]["sem"]] for row in (openmm, gromacs)]
+                           for kind in ("solvent", "polymer_carbonyl", "anion") if openmm.get(kind)})
+        pairs.append({"system": system, "scale": scale, "model": model, "protocol": protocol,
+                      "replicas": {"openmm": openmm["replicas"], "gromacs": gromacs["replicas"]},
+                      "values": quantities,
+                      "agreement": {name: agreement(*values) for name, values in quantities.items()}})
+    return pairs
+
+
+def agreement_markdown(pairs: list[dict]) -> str:
+    lines = ["| system | model, protocol | replicas (OpenMM / GROMACS) | quantity | OpenMM | GROMACS | "
+             "difference | agree (within 2 combined se) |", "|---|---|---|---|---|---|---|---|"]
+    for pair in pairs:
+        for name, (openmm, gromacs) in pair["values"].items():
+            check = pair["agreement"][name]
+            lines.append(f"| {pair['system']} | {pair['model']}, {pair['protocol']} | "
+                         f"{pair['replicas']['openmm']} / {pair['replicas']['gromacs']} | {name} | "
+                         f"{openmm[0]:.3f} ± {openmm[1]:.3f} | {gromacs[0]:.3f} ± {gromacs[1]:.3f} | "
+                         f"{check['difference']:+.3f} | {'yes' if check['agree'] else 'no'} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default="tiny", help="recipe file or shipped name")
@@ -85,7 +125,16 @@ def main() -> None:
     parser.add_argument("--equilibration-ps", type=float, default=50.0)
     parser.add_argument("--production-ps", type=float, default=200.0)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "qsse_md_engines")
+    parser.add_argument("--from-reference-study", action="store_true",
+                        help="compare the engines' runs in results/reference_study.json instead")
     args = parser.parse_args()
+    if args.from_reference_study:
+        pairs = reference_study_agreement()
+        existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        existing["reference_study_agreement"] = pairs
+        RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
+        print(agreement_markdown(pairs))
+        return
     work = args.workdir / Path(args.recipe).stem
     box = work / "box"
     if not RunFolder(box).is_built():

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from qsse_md.runfolder import RunFolder
@@ -56,60 +57,73 @@ STUDY = {
 }
 
 
-def box_folder(system: str, model: str, replica: int, protocol: str, scale: str, work: Path) -> Path:
-    """Run folder of one box: ``{system}__{model}__{protocol}__r{replica}`` (+ ``__full``)."""
-    return work / (f"{system}__{model}__{protocol}__r{replica}" + ("__full" if scale == "full" else ""))
+@dataclass(frozen=True)
+class Box:
+    """One box of the study: composition, ion model, replica, protocol, box scale and engine."""
+
+    system: str
+    model: str
+    replica: int
+    protocol: str
+    scale: str = "demo"
+    engine: str = "openmm"
+
+    def folder(self, work: Path) -> Path:
+        """``{system}__{model}__{protocol}__r{replica}`` (+ ``__full``, + ``__gromacs``) in ``work``."""
+        return work / (f"{self.system}__{self.model}__{self.protocol}__r{self.replica}"
+                       + ("__full" if self.scale == "full" else "")
+                       + ("__gromacs" if self.engine == "gromacs" else ""))
 
 
-def build_box(system: str, model: str, replica: int, scale: str, box: Path, log: Path) -> None:
+def build_box(box: Box, folder: Path, log: Path) -> None:
     """Build one box with ``qsse-md build`` unless it is built: the ``systems/validation/``
     recipe (demo scale) or the shipped study-scale recipe, with the model's ion settings and
     packing seed ``1000 + replica``."""
-    if RunFolder(box).is_built():
+    if RunFolder(folder).is_built():
         return
-    source = ROOT / "systems" / ("validation" if scale == "demo" else "") / f"{system}.toml"
+    source = ROOT / "systems" / ("validation" if box.scale == "demo" else "") / f"{box.system}.toml"
     text = "\n".join(line for line in source.read_text().splitlines()
                      if not line.startswith("seed ="))
-    parameters = MODELS[model]
-    recipe = box.parent / f"{box.name}.toml"
-    recipe.write_text(f"seed = {1000 + replica}\n{text}\n"
+    parameters = MODELS[box.model]
+    recipe = folder.parent / f"{folder.name}.toml"
+    recipe.write_text(f"seed = {1000 + box.replica}\n{text}\n"
                       f"\n[forcefield]\nion_charge_scale = {parameters['ion_charge_scale']}\n"
                       f"li_model = \"{parameters['li_model']}\"\n")
-    _cli(["build", str(recipe), "--out", str(box)], log)
+    _cli(["build", str(recipe), "--out", str(folder)], log)
 
 
-def run_box(system: str, model: str, replica: int, protocol: str, work: Path, scale: str = "demo",
-            deadline: float | None = None) -> dict:
+def run_box(box: Box, work: Path, deadline: float | None = None, threads: int = 1) -> dict:
     """Build, run and analyse one box through the CLI; return its result record.
 
     ``deadline`` (``time.time()`` seconds) stops ``qsse-md run`` as an interruption would
     (SIGTERM, checkpoint kept); the record then says how far each stage got, and the box is
-    analysed only when its production stage has begun.
+    analysed only when its production stage has begun. ``threads``: OpenMP threads of
+    ``gmx mdrun`` for the GROMACS engine (OpenMM's CPU platform uses one).
     """
-    box = box_folder(system, model, replica, protocol, scale, work)
+    folder = box.folder(work)
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    log = logs / f"{box.name}.log"
-    build_box(system, model, replica, scale, box, log)
-    protocol_file = work / f"{protocol}__r{replica}.toml"
+    log = logs / f"{folder.name}.log"
+    build_box(box, folder, log)
+    protocol_file = work / f"{box.protocol}__r{box.replica}.toml"
     if not protocol_file.is_file():
-        text = (ROOT / "systems" / "protocols" / f"{protocol}.toml").read_text()
-        protocol_file.write_text(text.replace("seed = 2024", f"seed = {2024 + replica}", 1))
-    finished = _cli(["run", str(box), "--protocol", str(protocol_file)], log, deadline)
-    production = _production_stage(box)
-    if production is None:
+        text = (ROOT / "systems" / "protocols" / f"{box.protocol}.toml").read_text()
+        protocol_file.write_text(text.replace("seed = 2024", f"seed = {2024 + box.replica}", 1))
+    engine = ["--engine", "gromacs", "--threads", str(threads)] if box.engine == "gromacs" else []
+    finished = _cli(["run", str(folder), "--protocol", str(protocol_file), *engine], log, deadline)
+    if _production_stage(folder) is None:
         raise RuntimeError(f"stopped before the production stage; run again to continue ({log})")
-    analysis = box / "solvation"
+    analysis = folder / "solvation"
     if not (analysis / "solvation.json").is_file():
-        _cli(["analyze", "solvation", str(box), "--out", str(analysis)], log)
-    if not (box / "transport" / "transport.json").is_file():
-        _cli(["analyze", "transport", str(box), "--out", str(box / "transport")], log)
-    return summarise(box, system, model, replica, protocol, scale, finished)
+        _cli(["analyze", "solvation", str(folder), "--out", str(analysis)], log)
+    if not (folder / "transport" / "transport.json").is_file():
+        _cli(["analyze", "transport", str(folder), "--out", str(folder / "transport")], log)
+    return summarise(box, folder, finished)
 
 
-def _production_stage(box: Path) -> str | None:
+def _production_stage(path: Path) -> str | None:
     """Name of the protocol's last stage (the production) once it has written frames, else None."""
-    folder = RunFolder(box)
+    folder = RunFolder(path)
     if not folder.is_run():
         return None
     record = folder.read_run()
@@ -121,20 +135,18 @@ def _production_stage(box: Path) -> str | None:
     return name if trajectory and path.is_file() and path.stat().st_size > 0 else None
 
 
-def summarise(box: Path, system: str, model: str, replica: int, protocol: str, scale: str = "demo",
-              finished: bool = True) -> dict:
+def summarise(box: Box, path: Path, finished: bool = True) -> dict:
     """One box's record: first shell per partner kind, densities, lengths run, the ion model,
-    the platform and the speed (ns/day) of every stage."""
-    folder = RunFolder(box)
+    the engine, the platform and the speed (ns/day) of every stage."""
+    folder = RunFolder(path)
     build, run = folder.read_build(), folder.read_run()
-    solvation = json.loads((box / "solvation" / "solvation.json").read_text())
-    transport = json.loads((box / "transport" / "transport.json").read_text())
+    solvation = json.loads((path / "solvation" / "solvation.json").read_text())
+    transport = json.loads((path / "transport" / "transport.json").read_text())
     conductivity = transport.get("conductivity") or {}
     stages = {name: entry for name, entry in run["stages"].items()}
     npt = [name for name in stages if "equilibrate" in name][-1]
     return {
-        "system": system, "model": model, "replica": replica, "protocol": protocol,
-        "scale": scale, "protocol_complete": finished,
+        **asdict(box), "protocol_complete": finished,
         "platform": run["sessions"][-1]["platform"],
         "speed_ns_per_day": {name: round(entry["time_ps"] / 1000 / (entry["wall_s"] / 86400), 1)
                              for name, entry in stages.items()
@@ -245,7 +257,7 @@ def summary_table(runs: list[dict]) -> list[dict]:
     rows = []
     for key in sorted({_group_key(r) for r in runs}):
         group = [r for r in runs if _group_key(r) == key]
-        row = {"system": key[0], "scale": key[1], "model": key[2], "protocol": key[3],
+        row = {"system": key[0], "scale": key[1], "model": key[2], "protocol": key[3], "engine": key[4],
                "replicas": len(group),
                "error": "block sem" if len(group) == 1 else "replica sem"}
         for kind in ("solvent", "polymer_carbonyl", "anion"):
@@ -254,6 +266,9 @@ def summary_table(runs: list[dict]) -> list[dict]:
                 row[kind] = _mean_and_sem(values)
         densities = [r["density_298K_g_per_cm3"] for r in group if r["density_298K_g_per_cm3"]]
         row["density_298K_g_per_cm3"] = sum(densities) / len(densities) if densities else None
+        row["density_298K_sem_g_per_cm3"] = (
+            _mean_and_sem([{"mean": d, "sem": None} for d in densities])["sem"]
+            if len(densities) > 1 else None)
         rows.append(row)
     return rows
 
@@ -279,8 +294,9 @@ def model_deviations(summary: list[dict]) -> dict:
 
 
 def _group_key(record: dict) -> tuple:
-    """Replicas of one system, box scale, ion model and protocol share this key."""
-    return (record["system"], record.get("scale", "demo"), record["model"], record["protocol"])
+    """Replicas of one system, box scale, ion model, protocol and engine share this key."""
+    return (record["system"], record.get("scale", "demo"), record["model"], record["protocol"],
+            record.get("engine", "openmm"))
 
 
 def _box_key(record: dict) -> tuple:
@@ -304,7 +320,7 @@ def markdown_table(runs: list[dict]) -> str:
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in summary_table(runs):
         first = next(r for r in runs if _group_key(r) ==
-                     (row["system"], row["scale"], row["model"], row["protocol"]))
+                     (row["system"], row["scale"], row["model"], row["protocol"], row["engine"]))
         lengths = ", ".join(f"{name.split('_', 1)[1]} {ps / 1000:g}" for name, ps in
                             first["stage_lengths_ps"].items() if "minimi" not in name)
         cells = [f"{row[k]['mean']:.2f} ± {row[k]['sem']:.2f}" if row.get(k) else "-"
@@ -313,7 +329,8 @@ def markdown_table(runs: list[dict]) -> str:
         study = " / ".join("-".join(f"{v:g}" for v in sorted(set(target[k]))) for k in
                            ("solvent", "polymer_carbonyl", "anion")) if target else "-"
         density = f"{row['density_298K_g_per_cm3']:.3f}" if row["density_298K_g_per_cm3"] else "-"
-        lines.append(f"| {row['system']} | {row['model']} | {row['protocol']} ({lengths}) | {first['atoms']} | "
+        model = row["model"] + (" (GROMACS)" if row["engine"] == "gromacs" else "")
+        lines.append(f"| {row['system']} | {model} | {row['protocol']} ({lengths}) | {first['atoms']} | "
                      f"{row['replicas']} ({row['error']}) | " + " | ".join(cells) + f" | {study} | {density} |")
     return "\n".join(lines)
 
@@ -362,6 +379,10 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="boxes at once, one thread each "
                         "(on a GPU all of them share it)")
     parser.add_argument("--work", default="reference_study_runs", help="folder for the run folders")
+    parser.add_argument("--engine", choices=("openmm", "gromacs"), default="openmm",
+                        help="MD engine of qsse-md run (gromacs: run folders end in __gromacs)")
+    parser.add_argument("--threads", type=int, default=1, help="gmx mdrun threads per box "
+                        "(--engine gromacs)")
     parser.add_argument("--build-only", action="store_true", help="build the boxes, run nothing")
     parser.add_argument("--stop-after-min", type=float, default=None, help="stop every run after "
                         "this many minutes (checkpoint kept; run again to continue) and analyse "
@@ -372,15 +393,15 @@ def main(argv=None) -> int:
         work = Path(args.work).resolve()
         (work / "logs").mkdir(parents=True, exist_ok=True)
         deadline = None if args.stop_after_min is None else time.time() + 60 * args.stop_after_min
-        boxes = [(s, m, r) for r in range(args.first_replica, args.first_replica + args.replicas)
+        boxes = [Box(s, m, r, args.protocol, args.scale, args.engine)
+                 for r in range(args.first_replica, args.first_replica + args.replicas)
                  for m in args.models for s in args.systems]
         with ThreadPoolExecutor(args.jobs) as pool:
             if args.build_only:
-                futures = {pool.submit(_build_only, s, m, r, args.protocol, args.scale, work): (s, m, r)
-                           for s, m, r in boxes}
+                futures = {pool.submit(_build_only, box, work): box for box in boxes}
             else:
-                futures = {pool.submit(run_box, s, m, r, args.protocol, work, args.scale, deadline):
-                           (s, m, r) for s, m, r in boxes}
+                futures = {pool.submit(run_box, box, work, deadline, args.threads): box
+                           for box in boxes}
             for future in as_completed(futures):
                 started = time.strftime("%H:%M:%S")
                 try:
@@ -401,9 +422,9 @@ def main(argv=None) -> int:
     return 0
 
 
-def _build_only(system: str, model: str, replica: int, protocol: str, scale: str, work: Path) -> None:
-    box = box_folder(system, model, replica, protocol, scale, work)
-    build_box(system, model, replica, scale, box, work / "logs" / f"{box.name}.log")
+def _build_only(box: Box, work: Path) -> None:
+    folder = box.folder(work)
+    build_box(box, folder, work / "logs" / f"{folder.name}.log")
 
 
 if __name__ == "__main__":
