@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
 RESOURCE_KEYS = {"system", "jobs", "gpus_per_job", "cores", "memory", "processes", "walltime", "queue",
                  "account", "job_extra_directives", "job_script_prologue", "job_directives_skip",
-                 "local_directory", "log_directory", "interface", "worker_extra_args", "python", "job_name"}
+                 "local_directory", "log_directory", "interface", "worker_extra_args", "python", "job_name",
+                 "modules"}
 CONNECT_TIMEOUT_S = 10
 
 
@@ -167,7 +168,13 @@ def jobqueue_cluster(system: str, resources: dict):
     except ImportError:
         raise UserFixableError("batch schedulers need dask-jobqueue, which is not installed; install it with: "
                                'python -m pip install "qsse_md[campaign]"') from None
-    options = {k: v for k, v in resources.items() if k not in ("system", "jobs", "gpus_per_job")}
+    options = {k: v for k, v in resources.items()
+               if k not in ("system", "jobs", "gpus_per_job", "modules")}
+    modules = resources.get("modules", [])
+    modules = [modules] if isinstance(modules, str) else list(modules)
+    if modules:  # environment modules (e.g. the cluster's GROMACS and MPI) before the rest
+        options["job_script_prologue"] = ([f"module load {name}" for name in modules]
+                                          + list(options.get("job_script_prologue", [])))
     options.setdefault("cores", 1)
     options.setdefault("memory", "8GB")
     options.setdefault("processes", 1)

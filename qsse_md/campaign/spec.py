@@ -9,8 +9,11 @@
     protocol = "test"             # shipped protocol name or path
     platform = "CPU"              # optional: overrides the protocol's platform (OpenMM)
     engine = "gromacs"            # optional: openmm | gromacs, overrides the protocol's
-    threads = 8                   # gmx mdrun threads of a GROMACS task (default 1); put
-                                  # "module load gromacs" in [resources] job_script_prologue
+    threads = 8                   # gmx mdrun threads of a GROMACS task (default 1); load
+                                  # GROMACS with [resources] modules = ["gromacs/2023.3"]
+    gmx = "gmx_mpi"               # optional: the GROMACS program (default gmx on PATH)
+    mpi_ranks = 4                 # optional: mdrun under `mpirun -np 4` (needs an MPI build
+                                  # such as gmx_mpi); launcher `mpirun` on PATH, or mpirun = "srun"
     analysis = ["report", "solvation", "transport"]   # the default
     polymer_segment = "P"         # which [polymers.*] segment `polymer` sets (default: the only one)
 
@@ -27,6 +30,7 @@
     memory = "32GB"
     walltime = "24:00:00"
     gpus_per_job = 1
+    modules = ["gromacs/2023.3"]  # `module load` lines at the top of every job script
 
 Grid fields (:data:`GRID_FIELDS`): ``recipe`` (base recipe), ``polymer`` (monomer name, list
 of monomers for a copolymer, or a table of ``[polymers.*]`` keys with an optional ``label``),
@@ -81,6 +85,9 @@ class CampaignSettings:
     platform: str | None = None
     engine: str | None = None
     threads: int = setting(1, at_least=1)
+    gmx: str | None = None
+    mpi_ranks: int | None = setting(None, at_least=1)
+    mpirun: str | None = None
     analysis: tuple[str, ...] = setting(ANALYSES, convert=_analyses)
     polymer_segment: str | None = None
 
@@ -175,7 +182,8 @@ def _task_spec(variables: Mapping, campaign: CampaignFile, settings: Mapping, or
     spec = {"kind": "md", "recipe": recipe, "protocol": protocol,
             "platform": settings.get("platform"), "analysis": list(settings["analysis"])}
     if protocol.get("engine") == "gromacs":
-        spec.update(platform=None, threads=settings["threads"])
+        spec.update(platform=None, threads=settings["threads"], gmx=settings.get("gmx"),
+                    mpi_ranks=settings.get("mpi_ranks"), mpirun=settings.get("mpirun"))
     return spec
 
 

@@ -114,7 +114,7 @@ def _md_steps(folder: Path, run_dir: RunFolder, spec: dict, platform: str | None
         return build_system(parse_recipe(spec["recipe"]), run_dir.path)
 
     if spec["protocol"].get("engine") == "gromacs":
-        options = {"threads": spec["threads"]}
+        options = {key: spec.get(key) for key in ("threads", "gmx", "mpi_ranks", "mpirun")}
     else:
         options = {"platform": platform or spec.get("platform")}
     return [Step("build", build, done=run_dir.build_record, clear=run_dir.path),

@@ -23,7 +23,13 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--gmx", metavar="PATH",
                         help="GROMACS program for --engine gromacs (default: gmx on PATH)")
     parser.add_argument("--threads", type=_threads, metavar="N",
-                        help="OpenMP threads of gmx mdrun for --engine gromacs (default 1)")
+                        help="OpenMP threads of gmx mdrun (per MPI rank) for --engine gromacs "
+                        "(default 1)")
+    parser.add_argument("--mpi-ranks", type=_mpi_ranks, metavar="N",
+                        help="run gmx mdrun under 'mpirun -np N' (needs an MPI build: "
+                        "--gmx gmx_mpi), e.g. across the nodes of a batch job")
+    parser.add_argument("--mpirun", metavar="PATH", help="MPI launcher for --mpi-ranks "
+                        "(default: mpirun on PATH; srun works too)")
     parser.set_defaults(func=_run)
     return parser
 
@@ -35,11 +41,18 @@ def _threads(text: str) -> int:
     return int(text)
 
 
+def _mpi_ranks(text: str) -> int:
+    """``--mpi-ranks`` value: a whole number >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--mpi-ranks {text} must be a whole number >= 1")
+    return int(text)
+
+
 def _run(args) -> None:
     from qsse_md.md.runner import run
 
     record = run(args.dir, protocol=args.protocol, platform=args.platform, engine=args.engine,
-                 gmx=args.gmx, threads=args.threads)
+                 gmx=args.gmx, threads=args.threads, mpi_ranks=args.mpi_ranks, mpirun=args.mpirun)
     done = sum(1 for entry in record["stages"].values() if entry["status"] == "done")
     print(f"ran {record['protocol']['name']} in {args.dir}/: {done} stages done "
           f"on {record['sessions'][-1]['platform']}")

@@ -83,15 +83,49 @@ def find_gmx(path: str | None = None) -> str:
     return found
 
 
-def gromacs_version(gmx: str) -> str:
-    """The version line of ``gmx --version`` (e.g. "2022.5-Debian_2022.5_2")."""
+def gromacs_build(gmx: str) -> dict:
+    """Version and MPI library of ``gmx`` from ``gmx --version``.
+
+    Returns
+    -------
+    dict
+        ``version`` (e.g. "2022.5-Debian_2022.5_2") and ``mpi`` (True for a build with a
+        real MPI library, such as ``gmx_mpi``; False for thread-MPI builds).
+    """
     text = subprocess.run([gmx, "-quiet", "--version"], capture_output=True, text=True).stdout
-    match = re.search(r"GROMACS version:\s*(\S+)", text)
-    return match.group(1) if match else "unknown"
+    version = re.search(r"GROMACS version:\s*(\S+)", text)
+    library = re.search(r"MPI library:\s*(\S+)", text)
+    return {"version": version.group(1) if version else "unknown",
+            "mpi": bool(library) and library.group(1) == "MPI"}
+
+
+def mpi_launch(gmx: str, mpi_ranks: int | None, mpirun: str | None) -> list[str]:
+    """The launcher of ``mdrun`` for ``mpi_ranks`` MPI ranks: ``[mpirun, "-np", N]``, or
+    ``[]`` for one process (thread-MPI build, or no ranks asked for).
+
+    Raises
+    ------
+    ValueError
+        If ranks are asked of a thread-MPI build.
+    FileNotFoundError
+        If ``mpirun`` is not found.
+    """
+    if mpi_ranks is None:
+        return []
+    if not gromacs_build(gmx)["mpi"]:
+        raise ValueError(f"--mpi-ranks needs an MPI build of GROMACS, and {gmx} uses "
+                         "thread-MPI; give --gmx gmx_mpi (or your cluster's MPI build)")
+    found = executable(mpirun or "mpirun")
+    if found is None:
+        raise FileNotFoundError(f"{mpirun or 'mpirun'} was not found; install an MPI (Debian/"
+                                "Ubuntu: apt-get install openmpi-bin), load your cluster's MPI "
+                                "module, or give its path with --mpirun PATH")
+    return [found, "-np", str(mpi_ranks)]
 
 
 def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
-                pdb: app.PDBFile, record: dict, save_record, gmx: str, threads: int) -> dict:
+                pdb: app.PDBFile, record: dict, save_record, gmx: str, threads: int,
+                launch: list[str] | None = None, mpi: bool = False) -> dict:
     """Run (or resume) every stage of ``protocol`` with GROMACS; return ``record``.
 
     Parameters
@@ -111,7 +145,11 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
     gmx : str
         Path of ``gmx``.
     threads : int
-        OpenMP threads of ``mdrun`` (one thread-MPI rank).
+        OpenMP threads of ``mdrun`` (per MPI rank).
+    launch : list of str, optional
+        Launcher of ``mdrun`` (:func:`mpi_launch`); ``[]`` or None runs one process.
+    mpi : bool
+        ``gmx`` is an MPI build (``gmx_mpi``): ``mdrun`` gets no ``-ntmpi``.
 
     Raises
     ------
@@ -124,7 +162,7 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
         box_nm = np.asarray([v.value_in_unit(unit.nanometer) for v in topology.getPeriodicBoxVectors()])
         write_g96(folder.gromacs_start, topology, positions_nm, box_nm)
         write_topology(folder.gromacs_topology, system, topology, positions_nm, folder.forcefield_dir)
-    runner = _Gmx(gmx, threads)
+    runner = _Gmx(gmx, threads, launch or [], mpi)
     settings = {"nonbonded": nonbonded_settings(system),
                 "constraints": folder.read_build().get("system_options", {}).get(
                     "constraints", "hbonds" if system.getNumConstraints() else "none")}
@@ -243,10 +281,11 @@ def _die_with_parent() -> None:
 
 
 class _Gmx:
-    """Calls of one ``gmx`` program with ``threads`` OpenMP threads, output in the stage folder."""
+    """Calls of one ``gmx`` program with ``threads`` OpenMP threads (per rank), ``mdrun``
+    under ``launch`` (``mpirun -np N`` or nothing), output in the stage folder."""
 
-    def __init__(self, gmx: str, threads: int):
-        self.gmx, self.threads = gmx, threads
+    def __init__(self, gmx: str, threads: int, launch: list[str], mpi: bool):
+        self.gmx, self.threads, self.launch, self.mpi = gmx, threads, launch, mpi
 
     def grompp(self, folder: StageFolder, mdp: str, coordinates: Path, top: Path) -> None:
         """Write ``stage.mdp`` and make ``stage.tpr`` of it."""
@@ -261,8 +300,9 @@ class _Gmx:
                  folder.energy_file.name, "-g", folder.gromacs_log.name, "-c",
                  folder.final_coordinates.name, "-cpo", folder.gromacs_checkpoint.name]
         restart = ["-cpi", folder.gromacs_checkpoint.name, "-append"] if resume else []
+        ranks = [] if self.mpi else ["-ntmpi", "1"]
         self._call(folder, "mdrun", *files, *restart, "-cpt", f"{checkpoint_minutes:g}",
-                   "-ntmpi", "1", "-ntomp", str(self.threads))
+                   *ranks, "-ntomp", str(self.threads), launch=self.launch)
 
     def energy(self, folder: StageFolder, terms) -> tuple[list[str], np.ndarray]:
         """Legends and columns (time in ps first) of ``terms`` in ``energy.edr`` (those present)."""
@@ -283,11 +323,12 @@ class _Gmx:
                                "that stage from its beginning")
         return float(match.group(1))
 
-    def _call(self, folder: StageFolder, tool: str, *args: str, stdin: str | None = None) -> None:
+    def _call(self, folder: StageFolder, tool: str, *args: str, stdin: str | None = None,
+              launch: tuple | list = ()) -> None:
         with open(folder.gromacs_output, "a") as out:
-            out.write(f"\n$ gmx {tool} {' '.join(args)}\n")
+            out.write(f"\n$ {' '.join(launch)}{' ' if launch else ''}gmx {tool} {' '.join(args)}\n")
             out.flush()
-            process = subprocess.Popen([self.gmx, "-quiet", "-nobackup", tool, *args],
+            process = subprocess.Popen([*launch, self.gmx, "-quiet", "-nobackup", tool, *args],
                                        cwd=folder.path, stdin=subprocess.PIPE, stdout=out,
                                        stderr=subprocess.STDOUT, text=True,
                                        preexec_fn=_die_with_parent if sys.platform == "linux" else None)
@@ -306,6 +347,6 @@ class _Gmx:
 def _gmx_error(text: str) -> str:
     """The first error message of GROMACS output, in one line."""
     match = re.search(r"(?:ERROR \d+ \[file [^\]]*\]:|Fatal error:)\s*(.*?)(?:\n\s*\n|\Z)",
-                      text.split("\n$ gmx ")[-1], re.S)
+                      text.split("\n$ ")[-1], re.S)
     message = match.group(1) if match else text.strip().splitlines()[-1:] or ["no output"]
     return " ".join((message if isinstance(message, str) else message[0]).split())[:400]

@@ -33,7 +33,7 @@ DEFAULT_PROTOCOL = "reference"
 
 def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         platform: str | None = None, engine: str | None = None, gmx: str | None = None,
-        threads: int | None = None) -> dict:
+        threads: int | None = None, mpi_ranks: int | None = None, mpirun: str | None = None) -> dict:
     """Run (or resume) ``protocol`` in the build folder ``run_dir``; return ``run.json``.
 
     Parameters
@@ -52,12 +52,17 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
     gmx : str or None
         GROMACS program (default: ``gmx`` on PATH). GROMACS engine only.
     threads : int or None
-        OpenMP threads of ``gmx mdrun`` (default 1). GROMACS engine only.
+        OpenMP threads of ``gmx mdrun`` per rank (default 1). GROMACS engine only.
+    mpi_ranks : int or None
+        Run ``gmx mdrun`` under ``mpirun -np mpi_ranks`` (an MPI build such as ``gmx_mpi``
+        is needed); ``None``: one process. GROMACS engine only.
+    mpirun : str or None
+        MPI launcher (default: ``mpirun`` on PATH). GROMACS engine only.
 
     Raises
     ------
     FileNotFoundError
-        If ``run_dir`` is not a build folder, or ``gmx`` is not found.
+        If ``run_dir`` is not a build folder, or ``gmx`` or ``mpirun`` is not found.
     ValueError
         Corrupt inputs, a protocol or engine other than the one the folder was started with,
         an option of the other engine, an unavailable platform, a checkpoint of another
@@ -84,12 +89,14 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
                              "in the protocol, or run it with --engine openmm")
         gmx = gromacs.find_gmx(gmx)
         threads = threads or 1
-        details = {"platform": f"GROMACS {gromacs.gromacs_version(gmx)}", "gmx": gmx,
-                   "threads": threads}
+        build = gromacs.gromacs_build(gmx)
+        launch = gromacs.mpi_launch(gmx, mpi_ranks, mpirun)
+        details = {"platform": f"GROMACS {build['version']}", "gmx": gmx, "threads": threads,
+                   "mpi_ranks": mpi_ranks or 1}
     else:
-        if gmx is not None or threads is not None:
-            raise ValueError("--gmx and --threads are options of the GROMACS engine; add "
-                             "--engine gromacs, or leave them out")
+        if any(option is not None for option in (gmx, threads, mpi_ranks, mpirun)):
+            raise ValueError("--gmx, --threads, --mpi-ranks and --mpirun are options of the "
+                             "GROMACS engine; add --engine gromacs, or leave them out")
         chosen, properties = select_platform(platform or protocol.platform, protocol.precision)
         _check_checkpoints(folder, protocol, system_sha256)
         details = {"platform": chosen.getName(), "properties": properties}
@@ -114,7 +121,8 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
 
     save_record()
     if engine == "gromacs":
-        return gromacs.run_gromacs(folder, protocol, system, pdb, record, save_record, gmx, threads)
+        return gromacs.run_gromacs(folder, protocol, system, pdb, record, save_record, gmx, threads,
+                                   launch, build["mpi"])
     context = RunContext(system, topology, system_sha256, chosen, properties, protocol)
     state = None
     for index, (stage, name) in enumerate(zip(protocol.stages, protocol.stage_dirs())):

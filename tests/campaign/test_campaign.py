@@ -41,6 +41,7 @@ queue = "gpu"
 account = "qsse-lab"
 gpus_per_job = 1
 job_script_prologue = ["source /opt/qsse/venv/bin/activate"]
+modules = ["gromacs/2023.3", "openmpi"]
 """
 
 
@@ -133,6 +134,9 @@ def test_slurm_job_script_has_the_campaign_resources(tmp_path):
                  "--name qsse-${SLURM_JOB_ID}"):
         assert line in script, script
     assert "#SBATCH --mem=" in script
+    lines = script.splitlines()
+    loads = [lines.index("module load gromacs/2023.3"), lines.index("module load openmpi")]
+    assert loads == sorted(loads) and loads[-1] < lines.index("source /opt/qsse/venv/bin/activate")
 
 
 def test_shipped_campaign_files_plan(tmp_path):

@@ -240,6 +240,46 @@ def test_missing_gmx_is_one_line_on_how_to_install_it(built, tmp_path, monkeypat
     assert not (folder / "run.json").exists() and not (folder / "stages").exists()
 
 
+needs_mpi = pytest.mark.skipif(executable("gmx_mpi") is None or executable("mpirun") is None,
+                               reason="no MPI build of GROMACS (gmx_mpi) or no mpirun")
+SHORT_PROTOCOL = {**KILL_PROTOCOL, "stage": KILL_PROTOCOL["stage"][:2]}
+
+
+@needs_mpi
+def test_mdrun_runs_under_mpirun_with_an_mpi_build(built, tmp_path, monkeypatch):
+    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT", "1")  # Open MPI refuses root (CI runs as root)
+    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    folder = _copy(built, tmp_path)
+    protocol = tmp_path / "short.toml"
+    dump_protocol(parse_protocol(SHORT_PROTOCOL), protocol)
+    assert main(["run", str(folder), "--protocol", str(protocol), "--engine", "gromacs",
+                 "--gmx", "gmx_mpi", "--mpi-ranks", "2", "--threads", "1"]) == 0
+    record = json.loads((folder / "run.json").read_text())
+    assert record["sessions"][-1]["mpi_ranks"] == 2
+    assert all(entry["status"] == "done" for entry in record["stages"].values())
+    stage = RunFolder(folder).stage(list(record["stages"])[-1])
+    assert "mpirun -np 2 gmx mdrun" in stage.gromacs_output.read_text()
+    assert "2 MPI processes" in stage.gromacs_log.read_text()
+    assert len(_frames(folder, stage.name)[0]) > 0
+
+
+@needs_gmx
+def test_mpi_ranks_of_a_thread_mpi_build_is_one_line(built, tmp_path, capsys):
+    folder = _copy(built, tmp_path)
+    assert main(["run", str(folder), "--protocol", "test", "--engine", "gromacs",
+                 "--mpi-ranks", "2"]) == EXIT_USAGE
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "uses thread-MPI; give --gmx gmx_mpi" in lines[0]
+    assert not (folder / "run.json").exists()
+
+
+def test_gromacs_options_without_the_gromacs_engine_are_refused(built, tmp_path):
+    folder = _copy(built, tmp_path)
+    with pytest.raises(ValueError, match="options of the GROMACS engine"):
+        run(folder, "test", mpi_ranks=2)
+    assert not (folder / "run.json").exists()
+
+
 def test_dcd_trajectories_are_refused_before_anything_is_written(built, tmp_path):
     folder = _copy(built, tmp_path)
     with pytest.raises(ValueError, match="GROMACS engine writes XTC trajectories, not dcd"):
