@@ -162,7 +162,7 @@ def main() -> None:
                                for k, v in openmm["li_first_shell"].items()}}}
     RESULTS.parent.mkdir(exist_ok=True)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    existing[Path(args.recipe).stem] = record
+    existing[f"{Path(args.recipe).stem}__{args.threads}_threads"] = record
     RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
     print(json.dumps(record["agreement"], indent=2))
 
