@@ -249,6 +249,7 @@ SHORT_PROTOCOL = {**KILL_PROTOCOL, "stage": KILL_PROTOCOL["stage"][:2]}
 def test_mdrun_runs_under_mpirun_with_an_mpi_build(built, tmp_path, monkeypatch):
     monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT", "1")  # Open MPI refuses root (CI runs as root)
     monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    monkeypatch.setenv("OMPI_MCA_plm", "isolated")  # start the ranks here, without ssh
     folder = _copy(built, tmp_path)
     protocol = tmp_path / "short.toml"
     dump_protocol(parse_protocol(SHORT_PROTOCOL), protocol)
