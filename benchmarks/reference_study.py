@@ -25,6 +25,7 @@ import fcntl
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -267,8 +268,7 @@ def summary_table(runs: list[dict]) -> list[dict]:
         densities = [r["density_298K_g_per_cm3"] for r in group if r["density_298K_g_per_cm3"]]
         row["density_298K_g_per_cm3"] = sum(densities) / len(densities) if densities else None
         row["density_298K_sem_g_per_cm3"] = (
-            _mean_and_sem([{"mean": d, "sem": None} for d in densities])["sem"]
-            if len(densities) > 1 else None)
+            statistics.stdev(densities) / len(densities) ** 0.5 if len(densities) > 1 else None)
         rows.append(row)
     return rows
 

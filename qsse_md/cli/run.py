@@ -22,10 +22,10 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
                         help="MD engine (default: the folder's, else the protocol's, else openmm)")
     parser.add_argument("--gmx", metavar="PATH",
                         help="GROMACS program for --engine gromacs (default: gmx on PATH)")
-    parser.add_argument("--threads", type=_threads, metavar="N",
+    parser.add_argument("--threads", type=_count("--threads"), metavar="N",
                         help="OpenMP threads of gmx mdrun (per MPI rank) for --engine gromacs "
                         "(default 1)")
-    parser.add_argument("--mpi-ranks", type=_mpi_ranks, metavar="N",
+    parser.add_argument("--mpi-ranks", type=_count("--mpi-ranks"), metavar="N",
                         help="run gmx mdrun under 'mpirun -np N' (needs an MPI build: "
                         "--gmx gmx_mpi), e.g. across the nodes of a batch job")
     parser.add_argument("--mpirun", metavar="PATH", help="MPI launcher for --mpi-ranks "
@@ -34,18 +34,13 @@ def add_run_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _threads(text: str) -> int:
-    """``--threads`` value: a whole number >= 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"--threads {text} must be a whole number >= 1")
-    return int(text)
-
-
-def _mpi_ranks(text: str) -> int:
-    """``--mpi-ranks`` value: a whole number >= 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"--mpi-ranks {text} must be a whole number >= 1")
-    return int(text)
+def _count(option: str):
+    """Argument type of ``option``: a whole number >= 1."""
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{option} {text} must be a whole number >= 1")
+        return int(text)
+    return parse
 
 
 def _run(args) -> None:

@@ -99,9 +99,9 @@ def gromacs_build(gmx: str) -> dict:
             "mpi": bool(library) and library.group(1) == "MPI"}
 
 
-def mpi_launch(gmx: str, mpi_ranks: int | None, mpirun: str | None) -> list[str]:
+def mpi_launch(build: dict, gmx: str, mpi_ranks: int | None, mpirun: str | None) -> list[str]:
     """The launcher of ``mdrun`` for ``mpi_ranks`` MPI ranks: ``[mpirun, "-np", N]``, or
-    ``[]`` for one process (thread-MPI build, or no ranks asked for).
+    ``[]`` for one process (no ranks asked for); ``build`` is :func:`gromacs_build` of ``gmx``.
 
     Raises
     ------
@@ -112,7 +112,7 @@ def mpi_launch(gmx: str, mpi_ranks: int | None, mpirun: str | None) -> list[str]
     """
     if mpi_ranks is None:
         return []
-    if not gromacs_build(gmx)["mpi"]:
+    if not build["mpi"]:
         raise ValueError(f"--mpi-ranks needs an MPI build of GROMACS, and {gmx} uses "
                          "thread-MPI; give --gmx gmx_mpi (or your cluster's MPI build)")
     found = executable(mpirun or "mpirun")

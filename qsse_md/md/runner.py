@@ -90,7 +90,7 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         gmx = gromacs.find_gmx(gmx)
         threads = threads or 1
         build = gromacs.gromacs_build(gmx)
-        launch = gromacs.mpi_launch(gmx, mpi_ranks, mpirun)
+        launch = gromacs.mpi_launch(build, gmx, mpi_ranks, mpirun)
         details = {"platform": f"GROMACS {build['version']}", "gmx": gmx, "threads": threads,
                    "mpi_ranks": mpi_ranks or 1}
     else:
