@@ -96,9 +96,9 @@ def reference_study_agreement() -> list[dict]:
         gromacs = by_key.get((system, scale, model, protocol, "gromacs"))
         if engine != "openmm" or gromacs is None:
             continue
-        quantities = {"density_g_per_cm3": [[row["density_298K_g_per_cm3"],
-                                              row["density_298K_sem_g_per_cm3"] or 0.0]
-                                             for row in (openmm, gromacs)]}
+        quantities = {"density_g_per_cm3": [[row["density_g_per_cm3"],
+                                         row["density_sem_g_per_cm3"] or 0.0]
+                                        for row in (openmm, gromacs)]}
         quantities.update({f"li_{kind}": [[row[kind]["mean"], row[kind]["sem"]] for row in (openmm, gromacs)]
                            for kind in ("solvent", "polymer_carbonyl", "anion") if openmm.get(kind)})
         pairs.append({"system": system, "scale": scale, "model": model, "protocol": protocol,

@@ -146,6 +146,7 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
     conductivity = transport.get("conductivity") or {}
     stages = {name: entry for name, entry in run["stages"].items()}
     npt = [name for name in stages if "equilibrate" in name][-1]
+    production = run["protocol"]["stage"][-1]
     return {
         **asdict(box), "protocol_complete": finished,
         "platform": run["sessions"][-1]["platform"],
@@ -156,7 +157,8 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
         "species_counts": build["species_counts"], "atoms": build["atoms"],
         "stage_lengths_ps": {name: _simulated_ps(folder.stage(name).state_log) for name in stages
                              if folder.stage(name).state_log.is_file()},
-        "density_298K_g_per_cm3": _late_mean(folder.stage(npt).state_log, "density_g_per_cm3"),
+        "temperature_K": production["temperature_K"],
+        "density_g_per_cm3": _late_mean(folder.stage(npt).state_log, "density_g_per_cm3"),
         "production_frames": solvation["frames"]["n_frames"],
         "cutoffs_angstrom": solvation["cutoffs_angstrom"],
         "coordination": solvation["coordination"],
@@ -167,7 +169,9 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
             "nernst_einstein": conductivity.get("sigma_NE_S_per_cm"),
             "nernst_einstein_sem": conductivity.get("sigma_NE_sem_S_per_cm"),
             "collective": conductivity.get("sigma_S_per_cm"),
-            "collective_sem": conductivity.get("sigma_sem_S_per_cm")},
+            "collective_sem": conductivity.get("sigma_sem_S_per_cm"),
+            "reason": conductivity.get("reason")},
+        "msd_fit_window_max_ps": transport["max_fit_lag_ps"],
         "diffusion_1e-10_m2_per_s": {name: entry.get("D_1e-10_m2_per_s")
                                      for name, entry in transport["diffusion"].items()},
     }
@@ -243,6 +247,7 @@ def _merge_locked(record: dict) -> None:
     data["study"] = STUDY
     data["summary"] = summary_table(data["runs"])
     data["model_deviation_from_study"] = model_deviations(data["summary"])
+    data["conductivity_ordering"] = conductivity_ordering(data["summary"])
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     tmp.replace(RESULTS)
@@ -265,12 +270,52 @@ def summary_table(runs: list[dict]) -> list[dict]:
             values = [r["first_shell"][kind] for r in group if r["first_shell"].get(kind)]
             if values:
                 row[kind] = _mean_and_sem(values)
-        densities = [r["density_298K_g_per_cm3"] for r in group if r["density_298K_g_per_cm3"]]
-        row["density_298K_g_per_cm3"] = sum(densities) / len(densities) if densities else None
-        row["density_298K_sem_g_per_cm3"] = (
+        row["temperature_K"] = group[0].get("temperature_K", 298.0)
+        densities = [r["density_g_per_cm3"] for r in group if r["density_g_per_cm3"]]
+        row["density_g_per_cm3"] = sum(densities) / len(densities) if densities else None
+        row["density_sem_g_per_cm3"] = (
             statistics.stdev(densities) / len(densities) ** 0.5 if len(densities) > 1 else None)
+        row["conductivity_S_per_cm"] = {}
+        for kind in ("nernst_einstein", "collective"):
+            values = [{"mean": r["conductivity_S_per_cm"][kind],
+                       "sem": r["conductivity_S_per_cm"][f"{kind}_sem"]} for r in group
+                      if r["conductivity_S_per_cm"].get(kind) is not None]
+            if values:
+                row["conductivity_S_per_cm"][kind] = {**_mean_and_sem(values),
+                                                      "replicas": len(values)}
         rows.append(row)
     return rows
+
+
+def conductivity_ordering(summary: list[dict]) -> list[dict]:
+    """Whether the study's ordering EC-based > EC-DEC > DEC-based holds for the Nernst-Einstein
+    and the collective conductivity, per polymer, box scale, model, protocol and engine.
+
+    "holds" needs each step to exceed the combined standard error; "not determined" when a
+    system has no conductivity (no diffusive regime) or two means lie within it.
+    """
+    verdicts = []
+    groups = {(row["system"].split("_")[0],) + tuple(row[k] for k in
+              ("scale", "model", "protocol", "engine")) for row in summary}
+    for polymer, scale, model, protocol, engine in sorted(groups):
+        rows = {row["system"].split("_")[1]: row for row in summary
+                if row["system"].startswith(polymer + "_") and
+                (row["scale"], row["model"], row["protocol"], row["engine"]) ==
+                (scale, model, protocol, engine)}
+        for kind in ("nernst_einstein", "collective"):
+            values = [rows[s]["conductivity_S_per_cm"].get(kind) if s in rows else None
+                      for s in ("EC", "ECDEC", "DEC")]
+            if any(v is None for v in values):
+                verdict = "not determined (a system has no conductivity)"
+            else:
+                steps = [(a["mean"] - b["mean"]) / (a["sem"] ** 2 + b["sem"] ** 2) ** 0.5
+                         for a, b in zip(values, values[1:])]
+                verdict = ("holds" if all(z > 1 for z in steps) else
+                           "does not hold" if any(z < -1 for z in steps) else "not determined")
+            verdicts.append({"polymer": polymer, "scale": scale, "model": model,
+                             "protocol": protocol, "engine": engine, "conductivity": kind,
+                             "EC > EC-DEC > DEC": verdict})
+    return verdicts
 
 
 def model_deviations(summary: list[dict]) -> dict:
@@ -316,7 +361,7 @@ def markdown_table(runs: list[dict]) -> str:
     """README's validation table: Li+ first shell per system, model and protocol vs the study,
     with the box, the production length and the density."""
     lines = ["| system | model | protocol (stage ns) | atoms | replicas | "
-             "solvent | polymer C=O | PF6- | study: solvent / C=O / PF6- | density 298 K (g/cm3) |",
+             "solvent | polymer C=O | PF6- | study: solvent / C=O / PF6- | density (g/cm3) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in summary_table(runs):
         first = next(r for r in runs if _group_key(r) ==
@@ -328,10 +373,32 @@ def markdown_table(runs: list[dict]) -> str:
         target = STUDY.get(row["system"])
         study = " / ".join("-".join(f"{v:g}" for v in sorted(set(target[k]))) for k in
                            ("solvent", "polymer_carbonyl", "anion")) if target else "-"
-        density = f"{row['density_298K_g_per_cm3']:.3f}" if row["density_298K_g_per_cm3"] else "-"
+        density = f"{row['density_g_per_cm3']:.3f}" if row["density_g_per_cm3"] else "-"
         model = row["model"] + (" (GROMACS)" if row["engine"] == "gromacs" else "")
         lines.append(f"| {row['system']} | {model} | {row['protocol']} ({lengths}) | {first['atoms']} | "
                      f"{row['replicas']} ({row['error']}) | " + " | ".join(cells) + f" | {study} | {density} |")
+    return "\n".join(lines)
+
+
+def transport_table(runs: list[dict]) -> str:
+    """README's conductivity table: Nernst-Einstein and collective conductivity (mS/cm) per
+    system, model and protocol, and the ordering verdict of ``conductivity_ordering``."""
+    lines = ["| system | model | protocol | T (K) | replicas | sigma NE (mS/cm) | "
+             "sigma collective (mS/cm) |", "|---|---|---|---|---|---|---|"]
+    summary = summary_table(runs)
+    for row in summary:
+        cells = []
+        for kind in ("nernst_einstein", "collective"):
+            value = row["conductivity_S_per_cm"].get(kind)
+            cells.append(f"{1e3 * value['mean']:.3g} ± {1e3 * value['sem']:.2g} "
+                         f"(n={value['replicas']})" if value else "no diffusive regime")
+        model = row["model"] + (" (GROMACS)" if row["engine"] == "gromacs" else "")
+        lines.append(f"| {row['system']} | {model} | {row['protocol']} | {row['temperature_K']:g} | "
+                     f"{row['replicas']} | " + " | ".join(cells) + " |")
+    verdicts = [v for v in conductivity_ordering(summary) if not v["EC > EC-DEC > DEC"].startswith(
+        "not determined (a system")]
+    lines += [""] + [f"- {v['polymer']} {v['model']} {v['protocol']} ({v['engine']}), {v['conductivity']}: "
+                     f"EC > EC-DEC > DEC {v['EC > EC-DEC > DEC']}" for v in verdicts]
     return "\n".join(lines)
 
 
@@ -418,7 +485,9 @@ def main(argv=None) -> int:
                     f"{k} {v['mean']:.2f} ± {v['sem']:.2f}" for k, v in shell.items() if v), flush=True)
     if RESULTS.is_file():
         print(f"figure: {draw_figure()}")
-        print(markdown_table(json.loads(RESULTS.read_text())["runs"]))
+        runs = json.loads(RESULTS.read_text())["runs"]
+        print(markdown_table(runs))
+        print(transport_table(runs))
     return 0
 
 
