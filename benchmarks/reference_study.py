@@ -48,6 +48,10 @@ MODELS = {
     "scaled_0.75": {"ion_charge_scale": 0.75, "li_model": "jensen2006"},
     "scaled_0.7": {"ion_charge_scale": 0.7, "li_model": "jensen2006"},
     "aqvist_scaled_0.8": {"ion_charge_scale": 0.8, "li_model": "aqvist1990"},
+    # GAFF1 Lennard-Jones on every carbonyl O (qsse_md.forcefield.carbonyl_oxygen): neat EC
+    # 1.87 % below experiment instead of 3.95 % (issue 13 item 7).
+    "scaled_0.8_gaff1_o": {"ion_charge_scale": 0.8, "li_model": "jensen2006",
+                           "carbonyl_oxygen_lj": "gaff1"},
 }
 
 # The study's Li+ first shell (partners per Li+): solvent molecules, polymer C=O, PF6-.
@@ -89,7 +93,8 @@ def build_box(box: Box, folder: Path, log: Path) -> None:
     recipe = folder.parent / f"{folder.name}.toml"
     recipe.write_text(f"seed = {1000 + box.replica}\n{text}\n"
                       f"\n[forcefield]\nion_charge_scale = {parameters['ion_charge_scale']}\n"
-                      f"li_model = \"{parameters['li_model']}\"\n")
+                      f"li_model = \"{parameters['li_model']}\"\n"
+                      f"carbonyl_oxygen_lj = \"{parameters.get('carbonyl_oxygen_lj', 'gaff2')}\"\n")
     _cli(["build", str(recipe), "--out", str(folder)], log)
 
 
@@ -154,6 +159,7 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
                              for name, entry in stages.items()
                              if entry.get("time_ps") and entry.get("wall_s")},
         "ion_charge_scale": build["ion_charge_scale"], "li_model": build["li_model"],
+        "carbonyl_oxygen_lj": build.get("carbonyl_oxygen_lj", "gaff2"),
         "species_counts": build["species_counts"], "atoms": build["atoms"],
         "stage_lengths_ps": {name: _simulated_ps(folder.stage(name).state_log) for name in stages
                              if folder.stage(name).state_log.is_file()},

@@ -18,11 +18,10 @@ compared with the experimental value; the table of % errors is printed and writt
 ``benchmarks/results/solvent_density.json`` (with the exact lengths used) and
 ``benchmarks/results/solvent_density.png``.
 
-``--oxygen-lj gaff1-carbonyl`` measures why EC is low: after the build it gives every
-carbonyl oxygen (GAFF2 type ``o``) GAFF1's Lennard-Jones (R* 1.6612 A, 0.2100 kcal/mol, from
-``parm99``/``gaff.dat`` 1.81; Wang et al. 2004, DOI 10.1002/jcc.20035) in place of GAFF2's
-(sigma 3.0481 A, 0.6121 kJ/mol), leaving charges, 1-4 pairs and every other atom as shipped, and
-writes ``results/solvent_density__gaff1_carbonyl_o.json`` / ``.png``.
+``--carbonyl-oxygen-lj gaff1`` measures why EC is low: the recipes get ``[forcefield]
+carbonyl_oxygen_lj = "gaff1"`` (GAFF1's Lennard-Jones on every carbonyl O, GAFF type ``o``; see
+:mod:`qsse_md.forcefield.carbonyl_oxygen`), everything else as shipped, and the results go to
+``results/solvent_density__gaff1_carbonyl_o.json`` / ``.png``.
 
 Experimental densities (one review table for all four; not re-checked against the paper or
 primary data when this script was written, which had no internet access -- EC 1.321 at 40 C
@@ -46,6 +45,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from qsse_md.forcefield.carbonyl_oxygen import CARBONYL_OXYGEN_LJ_MODELS, DEFAULT_CARBONYL_OXYGEN_LJ
 from qsse_md.runfolder import RunFolder
 
 HERE = Path(__file__).resolve().parent
@@ -120,36 +120,12 @@ density_g_per_cm3 = {packing:.4f}
 
 [system]
 nonbonded_cutoff_nm = {cutoff}
+
+[forcefield]
+carbonyl_oxygen_lj = "{carbonyl_oxygen_lj}"
 """
 
 PRODUCE_DIR = "04_npt_produce"
-
-# Carbonyl-oxygen Lennard-Jones variants (sigma nm, epsilon kJ/mol). GAFF2 ``o`` as in
-# forcefields/gaff2.xml; GAFF1 ``o``: R* = 1.6612 A, eps = 0.2100 kcal/mol.
-GAFF2_CARBONYL_O = (0.3048120874245357, 0.6121192000000001)
-OXYGEN_LJ = {
-    "shipped": None,
-    "gaff1-carbonyl": (2 * 0.16612 / 2 ** (1 / 6), 0.2100 * 4.184),
-}
-
-
-def set_carbonyl_oxygen_lj(system_xml: Path, sigma_nm: float, epsilon_kj_per_mol: float) -> int:
-    """Give every particle with GAFF2 carbonyl-O Lennard-Jones (type ``o``) new parameters in a
-    serialized OpenMM system; 1-4 exceptions are kept. Returns the number of atoms changed."""
-    import openmm
-
-    system = openmm.XmlSerializer.deserialize(system_xml.read_text())
-    nonbonded = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
-    changed = 0
-    for index in range(nonbonded.getNumParticles()):
-        charge, sigma, epsilon = nonbonded.getParticleParameters(index)
-        if (abs(sigma.value_in_unit(openmm.unit.nanometer) - GAFF2_CARBONYL_O[0]) < 1e-9 and
-                abs(epsilon.value_in_unit(openmm.unit.kilojoule_per_mole) - GAFF2_CARBONYL_O[1]) < 1e-9):
-            nonbonded.setParticleParameters(index, charge, sigma_nm, epsilon_kj_per_mol)
-            changed += 1
-    system_xml.write_text(openmm.XmlSerializer.serialize(system))
-    return changed
-
 
 def block_average(values: list[float], blocks: int) -> tuple[float, float]:
     """Mean of ``values`` and its standard error from ``blocks`` equal, contiguous blocks."""
@@ -185,17 +161,12 @@ def run_one(name: str, args, threads: int) -> dict:
         recipe = folder / "recipe.toml"
         recipe.write_text(RECIPE_TEMPLATE.format(
             name=name, n=args.molecules, seed=args.seed, packing=0.9 * rho_exp,
-            cutoff=args.cutoff_nm))
+            cutoff=args.cutoff_nm, carbonyl_oxygen_lj=args.carbonyl_oxygen_lj))
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "qsse_md.cli.main", "build", str(recipe),
                         "--out", str(build)], check=True, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         timings["build_s"] = round(time.perf_counter() - started, 1)
-        if OXYGEN_LJ[args.oxygen_lj]:
-            changed = set_carbonyl_oxygen_lj(RunFolder(build).system_xml, *OXYGEN_LJ[args.oxygen_lj])
-            if changed != args.molecules:
-                raise RuntimeError(f"{name}: {changed} carbonyl oxygens changed, expected "
-                                   f"{args.molecules} (one per molecule)")
     protocol = build / "density_protocol.toml"
     protocol.write_text(PROTOCOL_TEMPLATE.format(
         name=name, seed=args.seed, T=T, nvt_ps=args.nvt_ps, eq_ps=args.equilibration_ps,
@@ -213,14 +184,15 @@ def run_one(name: str, args, threads: int) -> dict:
 
 
 def _folder(name: str, args) -> Path:
-    return args.workdir / (name if args.oxygen_lj == "shipped" else f"{name}__{args.oxygen_lj}")
+    return args.workdir / (name if args.carbonyl_oxygen_lj == DEFAULT_CARBONYL_OXYGEN_LJ
+                           else f"{name}__{args.carbonyl_oxygen_lj}_carbonyl_o")
 
 
 def _outputs(args) -> tuple[Path, Path]:
-    """Results JSON and plot: ``solvent_density.*``, or with a suffix for an oxygen-LJ variant."""
-    if args.oxygen_lj == "shipped":
+    """Results JSON and plot: ``solvent_density.*``, or with a suffix for a carbonyl-O variant."""
+    if args.carbonyl_oxygen_lj == DEFAULT_CARBONYL_OXYGEN_LJ:
         return RESULTS, PLOT
-    stem = f"solvent_density__{args.oxygen_lj.replace('-', '_')}_o"
+    stem = f"solvent_density__{args.carbonyl_oxygen_lj}_carbonyl_o"
     return RESULTS.with_name(stem + ".json"), PLOT.with_name(stem + ".png")
 
 
@@ -292,8 +264,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "qsse_md_solvent_density",
                         help="run folders (a finished folder with the same protocol is reused)")
-    parser.add_argument("--oxygen-lj", choices=list(OXYGEN_LJ), default="shipped",
-                        help="carbonyl-oxygen Lennard-Jones: as shipped (GAFF2) or GAFF1's")
+    parser.add_argument("--carbonyl-oxygen-lj", choices=CARBONYL_OXYGEN_LJ_MODELS,
+                        default=DEFAULT_CARBONYL_OXYGEN_LJ,
+                        help="recipe [forcefield] carbonyl_oxygen_lj of every box")
     parser.add_argument("--analyse-only", action="store_true",
                         help="only read the existing run folders")
     args = parser.parse_args()
@@ -316,11 +289,8 @@ def main() -> None:
               f"{r['experiment_g_per_cm3']:11.3f}{r['error_percent']:+9.2f}")
     result = {
         "benchmark": "solvent_density",
-        "force_field": "shipped qsse_md library (GAFF2 + RESP, forcefields/solvents)" + (
-            "" if args.oxygen_lj == "shipped" else
-            "; carbonyl O (GAFF2 type o) with GAFF1 LJ: sigma %.5f nm, epsilon %.4f kJ/mol"
-            % OXYGEN_LJ[args.oxygen_lj]),
-        "oxygen_lj": args.oxygen_lj,
+        "force_field": "shipped qsse_md library (GAFF2 + RESP, forcefields/solvents)",
+        "carbonyl_oxygen_lj": args.carbonyl_oxygen_lj,
         "lengths": {"nvt_ps": args.nvt_ps, "npt_equilibration_ps_discarded": args.equilibration_ps,
                     "npt_production_ps": args.production_ps, "timestep_fs": args.timestep_fs,
                     "hydrogen_mass_amu": 3.0, "report_interval_ps": args.report_ps,

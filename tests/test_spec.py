@@ -95,6 +95,8 @@ def test_recipe_old_tolerance_spelling_is_read_with_a_note(tmp_path):
     ({"composition": COUNTS, "seed": 1.5}, "seed = 1.5 must be a whole number"),
     ({"composition": COUNTS, "forcefield": {"ion_charge_scale": 1.5}},
      "[forcefield]: ion_charge_scale = 1.5 must be <= 1"),
+    ({"composition": COUNTS, "forcefield": {"carbonyl_oxygen_lj": "opls"}},
+     "[forcefield]: carbonyl_oxygen_lj = 'opls' is not one of gaff2, gaff1"),
     ({"composition": COUNTS, "system": {"nonbonded_cutoff_nm": -1.0}},
      "[system]: nonbonded_cutoff_nm = -1.0 must be positive"),
     ({"composition": COUNTS, "minimize": {"tolerance_kj_per_mol_nm": 0}},

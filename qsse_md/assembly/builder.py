@@ -27,9 +27,9 @@ from qsse_md.assembly.system import compress, create_system, minimise_positions,
 from qsse_md.chem.polymer import build_segment
 from qsse_md.chem.species import get_species
 from qsse_md.fileio import check_new_output_dir, staged_output_dir
+from qsse_md.forcefield.carbonyl_oxygen import gaff2_ffxml_text
 from qsse_md.forcefield.ions import ion_ffxml
 from qsse_md.forcefield.library import species_ffxml
-from qsse_md.resources import forcefields_dir
 from qsse_md.runfolder import RunFolder
 from qsse_md.units import density_g_per_cm3, volume_angstrom3_for_density
 
@@ -147,7 +147,8 @@ def _packing_order(counts: dict[str, int], components: dict[str, Component]):
 
 def _collect_forcefields(molecules, recipe: Recipe, folder: Path) -> list[Path]:
     folder.mkdir(parents=True)
-    sources = {"gaff2.xml": forcefields_dir() / "gaff2.xml"}
+    (folder / "gaff2.xml").write_text(gaff2_ffxml_text(recipe.forcefield.carbonyl_oxygen_lj))
+    sources = {}
     for molecule in molecules:
         for species in molecule.species:
             if species.kind == "ion":
@@ -186,6 +187,7 @@ def _write_outputs(folder: RunFolder, recipe, resolved, topology, system, positi
         "total_charge_e": round(total_charge_e(system), 9) + 0.0,
         "ion_charge_scale": recipe.forcefield.ion_charge_scale,
         "li_model": recipe.forcefield.li_model,
+        "carbonyl_oxygen_lj": recipe.forcefield.carbonyl_oxygen_lj,
         "system_options": asdict(recipe.system),
         "potential_energy_kj_per_mol": {"packed": e_before, "minimised": e_after},
         "seeds": {"recipe": recipe.seed, "packmol": recipe.seed, "conformers": recipe.seed},

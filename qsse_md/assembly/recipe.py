@@ -22,6 +22,7 @@ packing density and the force-field and system options::
     [forcefield]
     ion_charge_scale = 1.0        # default: forcefield.ions.DEFAULT_ION_CHARGE_SCALE
     li_model = "jensen2006"       # or "aqvist1990"
+    carbonyl_oxygen_lj = "gaff2"  # or "gaff1" (forcefield.carbonyl_oxygen)
     [system]                      # fields of qsse_md.assembly.system.SystemOptions
     nonbonded_cutoff_nm = 1.0
     constraints = "hbonds"
@@ -41,6 +42,7 @@ from typing import Any, Mapping
 
 from qsse_md.assembly.composition import from_mapping
 from qsse_md.assembly.system import Minimisation, SystemOptions
+from qsse_md.forcefield.carbonyl_oxygen import CARBONYL_OXYGEN_LJ_MODELS, DEFAULT_CARBONYL_OXYGEN_LJ
 from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE, DEFAULT_LI_MODEL, LI_MODELS
 from qsse_md.spec import parse, parse_file, setting
 
@@ -91,11 +93,15 @@ class ForceFieldOptions:
         :data:`qsse_md.forcefield.ions.DEFAULT_ION_CHARGE_SCALE`).
     li_model : str
         Li+ Lennard-Jones parameters (see :func:`qsse_md.forcefield.ions.ion_ffxml`).
+    carbonyl_oxygen_lj : str
+        Lennard-Jones of every carbonyl O (GAFF type ``o``): ``"gaff2"`` (shipped) or
+        ``"gaff1"`` (see :mod:`qsse_md.forcefield.carbonyl_oxygen`).
     """
 
     ion_charge_scale: float = setting(DEFAULT_ION_CHARGE_SCALE, above=0, at_most=1,
                                       hint="e.g. 0.8 for scaled ionic charges")
     li_model: str = setting(DEFAULT_LI_MODEL, choices=LI_MODELS)
+    carbonyl_oxygen_lj: str = setting(DEFAULT_CARBONYL_OXYGEN_LJ, choices=CARBONYL_OXYGEN_LJ_MODELS)
 
 
 @dataclass(frozen=True)
