@@ -367,7 +367,7 @@ def markdown_table(runs: list[dict]) -> str:
     """README's validation table: Li+ first shell per system, model and protocol vs the study,
     with the box, the production length and the density."""
     lines = ["| system | model | protocol (stage ns) | atoms | replicas | "
-             "solvent | polymer C=O | PF6- | study: solvent / C=O / PF6- | density (g/cm3) |",
+             "solvent | polymer C=O | PF6- | study: solvent / C=O / PF6- | density at the equilibrate T (g/cm3) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in summary_table(runs):
         first = next(r for r in runs if _group_key(r) ==
