@@ -127,6 +127,7 @@ carbonyl_oxygen_lj = "{carbonyl_oxygen_lj}"
 
 PRODUCE_DIR = "04_npt_produce"
 
+
 def block_average(values: list[float], blocks: int) -> tuple[float, float]:
     """Mean of ``values`` and its standard error from ``blocks`` equal, contiguous blocks."""
     n = len(values) // blocks * blocks
@@ -183,16 +184,20 @@ def run_one(name: str, args, threads: int) -> dict:
     return timings
 
 
+def _variant(args) -> str:
+    """Suffix of run folders and result files: empty for the shipped force field."""
+    if args.carbonyl_oxygen_lj == DEFAULT_CARBONYL_OXYGEN_LJ:
+        return ""
+    return f"__{args.carbonyl_oxygen_lj}_carbonyl_o"
+
+
 def _folder(name: str, args) -> Path:
-    return args.workdir / (name if args.carbonyl_oxygen_lj == DEFAULT_CARBONYL_OXYGEN_LJ
-                           else f"{name}__{args.carbonyl_oxygen_lj}_carbonyl_o")
+    return args.workdir / f"{name}{_variant(args)}"
 
 
 def _outputs(args) -> tuple[Path, Path]:
-    """Results JSON and plot: ``solvent_density.*``, or with a suffix for a carbonyl-O variant."""
-    if args.carbonyl_oxygen_lj == DEFAULT_CARBONYL_OXYGEN_LJ:
-        return RESULTS, PLOT
-    stem = f"solvent_density__{args.carbonyl_oxygen_lj}_carbonyl_o"
+    """Results JSON and plot: ``solvent_density{suffix}.json`` / ``.png``."""
+    stem = f"solvent_density{_variant(args)}"
     return RESULTS.with_name(stem + ".json"), PLOT.with_name(stem + ".png")
 
 
