@@ -62,6 +62,7 @@ STUDY = {
     "PDOA_DEC": {"solvent": [2.6, 3.0], "polymer_carbonyl": [1.6, 1.6], "anion": [0.4, 0.6]},
 }
 STUDY_TEMPERATURE_K = 298.0
+ION_SPECIES = ("LI", "PF6")
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
             "collective_sem": conductivity.get("sigma_sem_S_per_cm"),
             "reason": conductivity.get("reason")},
         "msd_fit_window_max_ps": transport["max_fit_lag_ps"],
+        "msd_at_fit_window_max_angstrom2": _msd_at_lag(path / "transport" / "msd.csv",
+                                                       transport["max_fit_lag_ps"]),
         "diffusion_1e-10_m2_per_s": {name: entry.get("D_1e-10_m2_per_s")
                                      for name, entry in transport["diffusion"].items()},
     }
@@ -210,6 +213,18 @@ def _simulated_ps(state_log: Path) -> float:
     with open(state_log) as handle:
         rows = list(csv.DictReader(handle))
     return float(rows[-1]["time_ps"]) if rows else 0.0
+
+
+def _msd_at_lag(path: Path, lag_ps: float) -> dict:
+    """MSD (Angstrom^2) of every species at the lag nearest ``lag_ps`` in ``msd.csv``: a
+    short-time mobility to compare boxes of one protocol where no D can be fitted."""
+    nearest: dict = {}
+    with open(path) as handle:
+        for row in csv.DictReader(handle):
+            distance = abs(float(row["lag_ps"]) - lag_ps)
+            if distance < nearest.get(row["species"], (float("inf"), None))[0]:
+                nearest[row["species"]] = (distance, float(row["msd_angstrom2"]))
+    return {species: msd for species, (_, msd) in nearest.items()}
 
 
 def _late_mean(path: Path, column: str) -> float | None:
@@ -283,6 +298,12 @@ def summary_table(runs: list[dict]) -> list[dict]:
         row["density_g_per_cm3"] = sum(densities) / len(densities) if densities else None
         row["density_sem_g_per_cm3"] = (
             statistics.stdev(densities) / len(densities) ** 0.5 if len(densities) > 1 else None)
+        msd = [r["msd_at_fit_window_max_angstrom2"] for r in group
+               if r.get("msd_at_fit_window_max_angstrom2")]
+        row["msd_at_fit_window_max_angstrom2"] = {
+            species: _mean_and_sem([{"mean": m[species], "sem": None} for m in msd])
+            for species in (msd[0] if msd else {})}
+        row["msd_lag_ps"] = group[0].get("msd_fit_window_max_ps")
         row["conductivity_S_per_cm"] = {}
         for kind in ("nernst_einstein", "collective"):
             values = [{"mean": r["conductivity_S_per_cm"][kind],
@@ -328,7 +349,14 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
                            "does not hold" if any(z < -1 for z in steps) else "not determined")
             verdicts.append({"polymer": polymer, "scale": scale, "model": model,
                              "protocol": protocol, "engine": engine, "conductivity": kind,
-                             "EC > EC-DEC > DEC": verdict})
+                             "EC > EC-DEC > DEC": verdict,
+                             "ion_msd_at_lag_angstrom2": {
+                                 s: {ion: rows[s]["msd_at_fit_window_max_angstrom2"][ion]["mean"]
+                                     for ion in ION_SPECIES
+                                     if ion in rows[s].get("msd_at_fit_window_max_angstrom2", {})}
+                                 for s in solvents if s in rows},
+                             "msd_lag_ps": sorted({rows[s].get("msd_lag_ps") for s in solvents
+                                                   if s in rows}, key=str)})
     return verdicts
 
 
@@ -372,6 +400,10 @@ def _mean_and_sem(values: list[dict]) -> dict:
     return {"mean": mean, "sem": (spread / len(means)) ** 0.5}
 
 
+def _format_mean(value: dict) -> str:
+    return f"{value['mean']:.3g}" + (f" ± {value['sem']:.2g}" if value["sem"] is not None else "")
+
+
 def markdown_table(runs: list[dict]) -> str:
     """README's validation table: Li+ first shell per system, model and protocol vs the study,
     with the box, the production length and the density."""
@@ -397,10 +429,12 @@ def markdown_table(runs: list[dict]) -> str:
 
 def transport_table(runs: list[dict]) -> str:
     """Conductivity table printed by ``--figure``: Nernst-Einstein and collective conductivity
-    (mS/cm) per system, model and protocol, and the ordering verdicts of
-    ``conductivity_ordering`` for groups where all three solvents ran."""
+    (mS/cm) per system, model and protocol, the Li+ and PF6- MSD at the longest fitted lag
+    (a short-time mobility, comparable within one protocol, not a conductivity), and the
+    ordering verdicts of ``conductivity_ordering`` for groups where all three solvents ran."""
     lines = ["| system | model | protocol | T (K) | replicas | sigma NE (mS/cm) | "
-             "sigma collective (mS/cm) |", "|---|---|---|---|---|---|---|"]
+             "sigma collective (mS/cm) | Li+ / PF6- MSD (A^2) at lag (ps) |",
+             "|---|---|---|---|---|---|---|---|"]
     summary = summary_table(runs)
     for row in summary:
         cells = []
@@ -408,6 +442,9 @@ def transport_table(runs: list[dict]) -> str:
             value = row["conductivity_S_per_cm"].get(kind)
             cells.append(f"{1e3 * value['mean']:.3g} ± {1e3 * value['sem']:.2g} "
                          f"(n={value['replicas']})" if value else "no diffusive regime")
+        msd = row.get("msd_at_fit_window_max_angstrom2") or {}
+        cells.append(" / ".join(_format_mean(msd[ion]) if ion in msd else "-" for ion in ION_SPECIES)
+                     + (f" at {row['msd_lag_ps']:g}" if row.get("msd_lag_ps") else ""))
         model = row["model"] + (" (GROMACS)" if row["engine"] == "gromacs" else "")
         lines.append(f"| {row['system']} | {model} | {row['protocol']} | {row['temperature_K']:g} | "
                      f"{row['replicas']} | " + " | ".join(cells) + " |")
