@@ -487,8 +487,8 @@ def main(argv=None) -> int:
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
     parser.add_argument("--models", nargs="+", default=["full", "scaled_0.8"], choices=list(MODELS))
     parser.add_argument("--protocol", default="validation",
-                        help="shipped protocol name: validation, screening, screening_no_anneal, "
-                        "study_scale")
+                        help="shipped protocol name: validation, validation_nvt_anneal, screening, "
+                        "screening_no_anneal, transport_353K, study_scale")
     parser.add_argument("--scale", choices=("demo", "full"), default="demo",
                         help="demo: systems/validation/ recipes (about 1,300-1,900 atoms); full: "
                         "the shipped study-scale recipes (20 + 360 + 60 molecules, 6,640-10,360 atoms)")
