@@ -2,12 +2,13 @@ import pytest
 
 from qsse_md.md.protocol import (Hold, Minimize, Protocol, Ramp, dump_protocol, load_protocol,
                                  parse_protocol)
+from qsse_md.resources import systems_dir
 
 NVT = {"kind": "nvt", "temperature_K": 298.0, "duration_ps": 2.0, "timestep_fs": 2.0,
        "report_interval_ps": 0.1}
 
 
-@pytest.mark.parametrize("name", ["reference", "cooling", "test"])
+@pytest.mark.parametrize("name", sorted(path.stem for path in (systems_dir() / "protocols").glob("*.toml")))
 def test_shipped_protocols_load_and_round_trip(name, tmp_path):
     protocol = load_protocol(name)
     dump_protocol(protocol, tmp_path / "p.toml")
