@@ -8,7 +8,10 @@ NVT = {"kind": "nvt", "temperature_K": 298.0, "duration_ps": 2.0, "timestep_fs":
        "report_interval_ps": 0.1}
 
 
-@pytest.mark.parametrize("name", sorted(path.stem for path in (systems_dir() / "protocols").glob("*.toml")))
+SHIPPED_PROTOCOLS = sorted(path.stem for path in (systems_dir() / "protocols").glob("*.toml"))
+
+
+@pytest.mark.parametrize("name", SHIPPED_PROTOCOLS)
 def test_shipped_protocols_load_and_round_trip(name, tmp_path):
     protocol = load_protocol(name)
     dump_protocol(protocol, tmp_path / "p.toml")
