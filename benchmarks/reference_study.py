@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from qsse_md.forcefield.carbonyl_oxygen import DEFAULT_CARBONYL_OXYGEN_LJ
+from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE, DEFAULT_LI_MODEL
 from qsse_md.runfolder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,16 +45,23 @@ SYSTEMS = ("PDOA_EC", "PDOA_DEC", "PDOA_ECDEC", "PAEEO_EC", "PAEEO_DEC", "PAEEO_
 # Ion models under test: a factor on every ion charge (electronic continuum correction,
 # Leontyev & Stuchebrukhov 2011, DOI 10.1039/c0cp01971b) and the Li+ Lennard-Jones set.
 MODELS = {
-    "full": {"ion_charge_scale": 1.0, "li_model": "jensen2006"},
-    "scaled_0.8": {"ion_charge_scale": 0.8, "li_model": "jensen2006"},
-    "scaled_0.75": {"ion_charge_scale": 0.75, "li_model": "jensen2006"},
-    "scaled_0.7": {"ion_charge_scale": 0.7, "li_model": "jensen2006"},
-    "aqvist_scaled_0.8": {"ion_charge_scale": 0.8, "li_model": "aqvist1990"},
+    "full": {"ion_charge_scale": 1.0, "li_model": "jensen2006", "carbonyl_oxygen_lj": "gaff2"},
+    "scaled_0.8": {"ion_charge_scale": 0.8, "li_model": "jensen2006", "carbonyl_oxygen_lj": "gaff2"},
+    "scaled_0.75": {"ion_charge_scale": 0.75, "li_model": "jensen2006", "carbonyl_oxygen_lj": "gaff2"},
+    "scaled_0.7": {"ion_charge_scale": 0.7, "li_model": "jensen2006", "carbonyl_oxygen_lj": "gaff2"},
+    "aqvist_scaled_0.8": {"ion_charge_scale": 0.8, "li_model": "aqvist1990",
+                          "carbonyl_oxygen_lj": "gaff2"},
     # GAFF1 Lennard-Jones on every carbonyl O (qsse_md.forcefield.carbonyl_oxygen): neat EC
     # 2.10 % below experiment instead of 3.95 % (issue 13 item 7).
     "scaled_0.8_gaff1_o": {"ion_charge_scale": 0.8, "li_model": "jensen2006",
                            "carbonyl_oxygen_lj": "gaff1"},
 }
+# The model that the package ships as its default (qsse_md.forcefield.ions, .carbonyl_oxygen).
+DEFAULT_MODEL = next(name for name, parameters in MODELS.items() if parameters == {
+    "ion_charge_scale": DEFAULT_ION_CHARGE_SCALE, "li_model": DEFAULT_LI_MODEL,
+    "carbonyl_oxygen_lj": DEFAULT_CARBONYL_OXYGEN_LJ})
+# Protocols that differ from another in one step only, on the same packings and seeds.
+PROTOCOL_BASELINE = {"validation_nvt_anneal": "validation", "screening_no_anneal": "screening"}
 
 # The study's Li+ first shell (partners per Li+): solvent molecules, polymer C=O, PF6-.
 # Ranges as the study reports them; None where it gives no figure.
@@ -97,7 +105,7 @@ def build_box(box: Box, folder: Path, log: Path) -> None:
     recipe.write_text(f"seed = {1000 + box.replica}\n{text}\n"
                       f"\n[forcefield]\nion_charge_scale = {parameters['ion_charge_scale']}\n"
                       f"li_model = \"{parameters['li_model']}\"\n"
-                      f"carbonyl_oxygen_lj = \"{parameters.get('carbonyl_oxygen_lj', DEFAULT_CARBONYL_OXYGEN_LJ)}\"\n")
+                      f"carbonyl_oxygen_lj = \"{parameters['carbonyl_oxygen_lj']}\"\n")
     _cli(["build", str(recipe), "--out", str(folder)], log)
 
 
@@ -271,6 +279,7 @@ def _merge_locked(record: dict) -> None:
     data["summary"] = summary_table(data["runs"])
     data["model_deviation_from_study"] = model_deviations(data["summary"])
     data["conductivity_ordering"] = conductivity_ordering(data["summary"])
+    data["paired_differences"] = paired_differences(data["runs"])
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     tmp.replace(RESULTS)
@@ -379,6 +388,57 @@ def model_deviations(summary: list[dict]) -> dict:
                 if row["system"] not in entry["systems"]:
                     entry["systems"].append(row["system"])
     return deviations
+
+
+def paired_differences(runs: list[dict]) -> list[dict]:
+    """Each box minus its baseline box with the same packing and velocity seeds (same system,
+    box scale, engine and replica): the default model's box for another model, the
+    ``PROTOCOL_BASELINE`` protocol's box for a one-step protocol variant.
+
+    Per partner kind (partners per Li+): the mean of the paired differences and, over n >= 2
+    pairs, their standard error; with one pair the two block standard errors combined. Pairing
+    removes the packing from the comparison, which matters where shells keep the memory of
+    their start (DEC).
+    """
+    boxes = {_box_key(r): r for r in runs}
+    rows = []
+    for key in sorted({_group_key(r) for r in runs}):
+        system, scale, model, protocol, engine = key
+        baselines = []
+        if model != DEFAULT_MODEL:
+            baselines.append((system, scale, DEFAULT_MODEL, protocol, engine))
+        if protocol in PROTOCOL_BASELINE:
+            baselines.append((system, scale, model, PROTOCOL_BASELINE[protocol], engine))
+        for baseline in baselines:
+            pairs = [(r, boxes[baseline + (r["replica"],)]) for r in runs
+                     if _group_key(r) == key and baseline + (r["replica"],) in boxes]
+            if not pairs:
+                continue
+            row = {"system": system, "scale": scale, "engine": engine, "model": model,
+                   "protocol": protocol, "baseline_model": baseline[2],
+                   "baseline_protocol": baseline[3], "replicas": [r["replica"] for r, _ in pairs]}
+            for kind in ("solvent", "polymer_carbonyl", "anion"):
+                differences = [{"mean": r["first_shell"][kind]["mean"] - b["first_shell"][kind]["mean"],
+                                "sem": (r["first_shell"][kind]["sem"] ** 2
+                                        + b["first_shell"][kind]["sem"] ** 2) ** 0.5}
+                               for r, b in pairs if r["first_shell"].get(kind) and b["first_shell"].get(kind)]
+                if differences:
+                    row[kind] = _mean_and_sem(differences)
+            rows.append(row)
+    return rows
+
+
+def paired_table(runs: list[dict]) -> str:
+    """``paired_differences`` as a markdown table, printed by ``--figure``."""
+    lines = ["| system | box | baseline | replicas | solvent | polymer C=O | PF6- |",
+             "|---|---|---|---|---|---|---|"]
+    for row in paired_differences(runs):
+        cells = [f"{row[k]['mean']:+.2f} ± {row[k]['sem']:.2f}" if row.get(k) else "-"
+                 for k in ("solvent", "polymer_carbonyl", "anion")]
+        lines.append(f"| {row['system']} | {row['model']} {row['protocol']} ({row['engine']}) | "
+                     f"{row['baseline_model']} {row['baseline_protocol']} | "
+                     f"{len(row['replicas'])} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _group_key(record: dict) -> tuple:
@@ -540,6 +600,7 @@ def main(argv=None) -> int:
         runs = json.loads(RESULTS.read_text())["runs"]
         print(markdown_table(runs))
         print(transport_table(runs))
+        print(paired_table(runs))
     return 0
 
 
