@@ -60,7 +60,9 @@ MODELS = {
 DEFAULT_MODEL = next(name for name, parameters in MODELS.items() if parameters == {
     "ion_charge_scale": DEFAULT_ION_CHARGE_SCALE, "li_model": DEFAULT_LI_MODEL,
     "carbonyl_oxygen_lj": DEFAULT_CARBONYL_OXYGEN_LJ})
-# Protocols that differ from another in one step only, on the same packings and seeds.
+# Models and protocols that differ from another in one parameter or step only; paired
+# differences take each against that baseline, on the same packings and seeds.
+MODEL_BASELINE = {name: "scaled_0.8" for name in MODELS if name != "scaled_0.8"}
 PROTOCOL_BASELINE = {"validation_nvt_anneal": "validation", "screening_no_anneal": "screening"}
 
 # The study's Li+ first shell (partners per Li+): solvent molecules, polymer C=O, PF6-.
@@ -276,6 +278,7 @@ def _merge_locked(record: dict) -> None:
     data["runs"] = [r for r in data["runs"] if _box_key(r) != _box_key(record)] + [record]
     data["runs"].sort(key=_box_key)
     data["study"] = STUDY
+    data["default_model"] = DEFAULT_MODEL
     data["summary"] = summary_table(data["runs"])
     data["model_deviation_from_study"] = model_deviations(data["summary"])
     data["conductivity_ordering"] = conductivity_ordering(data["summary"])
@@ -392,8 +395,8 @@ def model_deviations(summary: list[dict]) -> dict:
 
 def paired_differences(runs: list[dict]) -> list[dict]:
     """Each box minus its baseline box with the same packing and velocity seeds (same system,
-    box scale, engine and replica): the default model's box for another model, the
-    ``PROTOCOL_BASELINE`` protocol's box for a one-step protocol variant.
+    box scale, engine and replica): the ``MODEL_BASELINE`` model's box for a one-parameter
+    model variant, the ``PROTOCOL_BASELINE`` protocol's box for a one-step protocol variant.
 
     Per partner kind (partners per Li+): the mean of the paired differences and, over n >= 2
     pairs, their standard error; with one pair the two block standard errors combined. Pairing
@@ -405,8 +408,8 @@ def paired_differences(runs: list[dict]) -> list[dict]:
     for key in sorted({_group_key(r) for r in runs}):
         system, scale, model, protocol, engine = key
         baselines = []
-        if model != DEFAULT_MODEL:
-            baselines.append((system, scale, DEFAULT_MODEL, protocol, engine))
+        if model in MODEL_BASELINE:
+            baselines.append((system, scale, MODEL_BASELINE[model], protocol, engine))
         if protocol in PROTOCOL_BASELINE:
             baselines.append((system, scale, model, PROTOCOL_BASELINE[protocol], engine))
         for baseline in baselines:
@@ -545,7 +548,8 @@ def draw_figure() -> Path:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
-    parser.add_argument("--models", nargs="+", default=["full", "scaled_0.8"], choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=["full", DEFAULT_MODEL], choices=list(MODELS),
+                        help=f"ion models (MODELS); default: full charges and the shipped {DEFAULT_MODEL}")
     parser.add_argument("--protocol", default="validation",
                         help="shipped protocol name: validation, validation_nvt_anneal, screening, "
                         "screening_no_anneal, transport_353K, study_scale")

@@ -22,7 +22,7 @@ packing density and the force-field and system options::
     [forcefield]
     ion_charge_scale = 1.0        # default: forcefield.ions.DEFAULT_ION_CHARGE_SCALE
     li_model = "jensen2006"       # or "aqvist1990"
-    carbonyl_oxygen_lj = "gaff2"  # or "gaff1" (forcefield.carbonyl_oxygen)
+    carbonyl_oxygen_lj = "gaff1"  # or "gaff2" (forcefield.carbonyl_oxygen)
     [system]                      # fields of qsse_md.assembly.system.SystemOptions
     nonbonded_cutoff_nm = 1.0
     constraints = "hbonds"
@@ -94,8 +94,8 @@ class ForceFieldOptions:
     li_model : str
         Li+ Lennard-Jones parameters (see :func:`qsse_md.forcefield.ions.ion_ffxml`).
     carbonyl_oxygen_lj : str
-        Lennard-Jones of every carbonyl O (GAFF type ``o``): ``"gaff2"`` (shipped) or
-        ``"gaff1"`` (see :mod:`qsse_md.forcefield.carbonyl_oxygen`).
+        Lennard-Jones of every carbonyl O (GAFF type ``o``): ``"gaff1"`` (default) or
+        ``"gaff2"`` (``gaff2.xml`` as shipped; see :mod:`qsse_md.forcefield.carbonyl_oxygen`).
     """
 
     ion_charge_scale: float = setting(DEFAULT_ION_CHARGE_SCALE, above=0, at_most=1,
