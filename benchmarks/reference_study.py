@@ -467,13 +467,13 @@ def _format_mean(value: dict) -> str:
     return f"{value['mean']:.3g}" + (f" ± {value['sem']:.2g}" if value["sem"] is not None else "")
 
 
-def markdown_table(runs: list[dict]) -> str:
+def markdown_table(runs: list[dict], protocol: str | None = None) -> str:
     """README's validation table: Li+ first shell per system, model and protocol vs the study,
-    with the box, the production length and the density."""
+    with the box, the production length and the density; only ``protocol``'s rows if given."""
     lines = ["| system | model | protocol (stage ns) | atoms | replicas | "
              "solvent | polymer C=O | PF6- | study: solvent / C=O / PF6- | density at the equilibrate T (g/cm3) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    for row in summary_table(runs):
+    for row in summary_table([r for r in runs if protocol in (None, r["protocol"])]):
         first = next(r for r in runs if _group_key(r) ==
                      (row["system"], row["scale"], row["model"], row["protocol"], row["engine"]))
         lengths = ", ".join(f"{name.split('_', 1)[1]} {ps / 1000:g}" for name, ps in
@@ -602,7 +602,7 @@ def main(argv=None) -> int:
     if RESULTS.is_file():
         print(f"figure: {draw_figure()}")
         runs = json.loads(RESULTS.read_text())["runs"]
-        print(markdown_table(runs))
+        print(markdown_table(runs, protocol="validation"), markdown_table(runs), sep="\n\n")
         print(transport_table(runs))
         print(paired_table(runs))
     return 0
