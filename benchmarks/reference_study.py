@@ -551,8 +551,8 @@ def main(argv=None) -> int:
     parser.add_argument("--models", nargs="+", default=["full", DEFAULT_MODEL], choices=list(MODELS),
                         help=f"ion models (MODELS); default: full charges and the shipped {DEFAULT_MODEL}")
     parser.add_argument("--protocol", default="validation",
-                        help="shipped protocol name: validation, validation_nvt_anneal, screening, "
-                        "screening_no_anneal, transport_353K, study_scale")
+                        help="shipped protocol name: " + ", ".join(
+                            sorted(path.stem for path in (ROOT / "systems" / "protocols").glob("*.toml"))))
     parser.add_argument("--scale", choices=("demo", "full"), default="demo",
                         help="demo: systems/validation/ recipes (about 1,300-1,900 atoms); full: "
                         "the shipped study-scale recipes (20 + 360 + 60 molecules, 6,640-10,360 atoms)")
