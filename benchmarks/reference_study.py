@@ -334,7 +334,9 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
 
     "holds" needs each step to exceed the combined standard error; "not determined" says why:
     a system not run, a system without conductivity (no diffusive regime), or two means within
-    their combined standard error.
+    their combined standard error. ``error`` says which standard error decided: "replica sem"
+    when every system has two or more replicas, "block sem" when one has a single box (its
+    blocks miss the packing-to-packing spread), None when no system has a conductivity.
     """
     verdicts = []
     groups = {(row["system"].split("_")[0],) + tuple(row[k] for k in
@@ -359,9 +361,12 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
                          for a, b in zip(values, values[1:])]
                 verdict = ("holds" if all(z > 1 for z in steps) else
                            "does not hold" if any(z < -1 for z in steps) else "not determined")
+            replicas = [v["replicas"] for v in values if v is not None]
             verdicts.append({"polymer": polymer, "scale": scale, "model": model,
                              "protocol": protocol, "engine": engine, "conductivity": kind,
                              "EC > EC-DEC > DEC": verdict,
+                             "error": None if not replicas else
+                             "replica sem" if min(replicas) > 1 else "block sem",
                              "ion_msd_at_lag_angstrom2": {
                                  s: {ion: rows[s]["msd_at_fit_window_max_angstrom2"][ion]["mean"]
                                      for ion in ION_SPECIES
@@ -513,7 +518,8 @@ def transport_table(runs: list[dict]) -> str:
                      f"{row['replicas']} | " + " | ".join(cells) + " |")
     verdicts = [v for v in conductivity_ordering(summary) if "not run" not in v["EC > EC-DEC > DEC"]]
     lines += [""] + [f"- {v['polymer']} {v['model']} {v['protocol']} ({v['engine']}), {v['conductivity']}: "
-                     f"EC > EC-DEC > DEC {v['EC > EC-DEC > DEC']}" for v in verdicts]
+                     f"EC > EC-DEC > DEC {v['EC > EC-DEC > DEC']}"
+                     + (f" ({v['error']})" if v["error"] else "") for v in verdicts]
     return "\n".join(lines)
 
 
