@@ -523,6 +523,32 @@ def transport_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# The tables that ``--figure`` writes between ``<!-- NAME: ... -->`` and ``<!-- /NAME -->`` in
+# README.md and benchmarks/README.md, each made from every run.
+MARKED_TABLES = {
+    ROOT / "README.md": {
+        "validation-table": lambda runs: markdown_table(runs, protocol="validation")},
+    ROOT / "benchmarks" / "README.md": {
+        "all-runs-table": markdown_table,
+        "transport-table": lambda runs: transport_table(
+            [r for r in runs if r["protocol"] == "validation" or r["protocol"].startswith("transport_")]),
+        "paired-table": paired_table},
+}
+
+
+def write_marked_tables(runs: list[dict]) -> list[Path]:
+    """Replace every marked table of ``MARKED_TABLES`` with the one made from ``runs``; return
+    the files written."""
+    for path, tables in MARKED_TABLES.items():
+        text = path.read_text()
+        for name, make_table in tables.items():
+            start = text.index("\n", text.index(f"<!-- {name}:")) + 1
+            end = text.index(f"<!-- /{name} -->")
+            text = text[:start] + make_table(runs) + "\n" + text[end:]
+        path.write_text(text)
+    return list(MARKED_TABLES)
+
+
 def draw_figure() -> Path:
     """Bar chart of Li+ first-shell partners per system, model and protocol; the study as lines."""
     import matplotlib
@@ -576,7 +602,8 @@ def main(argv=None) -> int:
     parser.add_argument("--stop-after-min", type=float, default=None, help="stop every run after "
                         "this many minutes (checkpoint kept; run again to continue) and analyse "
                         "the production frames written so far")
-    parser.add_argument("--figure", action="store_true", help="only redraw the figure and print the table")
+    parser.add_argument("--figure", action="store_true", help="only redraw the figure, print the "
+                        "tables and write them into README.md and benchmarks/README.md")
     args = parser.parse_args(argv)
     if not args.figure:
         work = Path(args.work).resolve()
@@ -611,6 +638,9 @@ def main(argv=None) -> int:
         print(markdown_table(runs, protocol="validation"), markdown_table(runs), sep="\n\n")
         print(transport_table(runs))
         print(paired_table(runs))
+        if args.figure:
+            print("tables written into " + ", ".join(str(path.relative_to(ROOT))
+                                                      for path in write_marked_tables(runs)))
     return 0
 
 
