@@ -36,6 +36,7 @@ from pathlib import Path
 from qsse_md.forcefield.carbonyl_oxygen import DEFAULT_CARBONYL_OXYGEN_LJ
 from qsse_md.forcefield.ions import DEFAULT_ION_CHARGE_SCALE, DEFAULT_LI_MODEL
 from qsse_md.runfolder import RunFolder
+from qsse_md.units import BOLTZMANN_J_PER_K, ELEMENTARY_CHARGE_C
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "reference_study.json"
@@ -162,6 +163,7 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
     solvation = json.loads((path / "solvation" / "solvation.json").read_text())
     transport = json.loads((path / "transport" / "transport.json").read_text())
     conductivity = transport.get("conductivity") or {}
+    msd_at_window_end = _msd_at_lag(path / "transport" / "msd.csv", transport["max_fit_lag_ps"])
     stages = {name: entry for name, entry in run["stages"].items()}
     npt = [name for name in stages if "equilibrate" in name][-1]
     production = run["protocol"]["stage"][-1]
@@ -189,13 +191,32 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
             "nernst_einstein_sem": conductivity.get("sigma_NE_sem_S_per_cm"),
             "collective": conductivity.get("sigma_S_per_cm"),
             "collective_sem": conductivity.get("sigma_sem_S_per_cm"),
+            "nernst_einstein_upper_bound": nernst_einstein_upper_bound(
+                transport, msd_at_window_end),
             "reason": conductivity.get("reason")},
         "msd_fit_window_max_ps": transport["max_fit_lag_ps"],
-        "msd_at_fit_window_max_angstrom2": _msd_at_lag(path / "transport" / "msd.csv",
-                                                       transport["max_fit_lag_ps"]),
+        "msd_at_fit_window_max_angstrom2": msd_at_window_end,
         "diffusion_1e-10_m2_per_s": {name: entry.get("D_1e-10_m2_per_s")
                                      for name, entry in transport["diffusion"].items()},
     }
+
+
+def nernst_einstein_upper_bound(transport: dict, msd_angstrom2: dict) -> float | None:
+    """Upper bound of the Nernst-Einstein conductivity (S/cm) where the ions are not yet
+    diffusive: sigma_NE = e^2 / (V k_B T) * sum_i N_i q_i^2 D_i with each D_i replaced by
+    MSD_i(t) / (6 t) at the longest fitted lag t. While the MSD grows slower than linearly
+    (log-log slope below 1), MSD(t) / 6t falls with t towards D, so it bounds D from above.
+    None without a temperature or a charged species' MSD."""
+    lag_ps, temperature_K = transport["max_fit_lag_ps"], transport.get("temperature_K")
+    ions = {name: charge for name, charge in transport["charges_e"].items() if charge}
+    if not temperature_K or not lag_ps or any(name not in msd_angstrom2 for name in ions):
+        return None
+    count = {name: entry["n_centres"] for name, entry in transport["diffusion"].items()}
+    apparent_d_m2_per_s = {name: msd_angstrom2[name] * 1e-20 / (6 * lag_ps * 1e-12) for name in ions}
+    volume_m3 = transport["volume_angstrom3"] * 1e-30
+    sigma_S_per_m = (ELEMENTARY_CHARGE_C ** 2 / (volume_m3 * BOLTZMANN_J_PER_K * temperature_K)
+                     * sum(count[name] * q ** 2 * apparent_d_m2_per_s[name] for name, q in ions.items()))
+    return sigma_S_per_m / 100
 
 
 def first_shell(solvation: dict) -> dict:
@@ -324,6 +345,9 @@ def summary_table(runs: list[dict]) -> list[dict]:
             if values:
                 row["conductivity_S_per_cm"][kind] = {**_mean_and_sem(values),
                                                       "replicas": len(values)}
+        bounds = [r["conductivity_S_per_cm"].get("nernst_einstein_upper_bound") for r in group]
+        if None not in bounds:
+            row["conductivity_S_per_cm"]["nernst_einstein_upper_bound"] = max(bounds)
         rows.append(row)
     return rows
 
@@ -334,7 +358,9 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
 
     "holds" needs each step to exceed the combined standard error; "not determined" says why:
     a system not run, a system without conductivity (no diffusive regime), or two means within
-    their combined standard error. ``error`` says which standard error decided: "replica sem"
+    their combined standard error. A system with no Nernst-Einstein conductivity but its upper
+    bound (``nernst_einstein_upper_bound``) still decides a step in which it is the lower one:
+    the step holds when the upper system's value exceeds the bound by its standard error. ``error`` says which standard error decided: "replica sem"
     when every system has two or more replicas, "block sem" when one has a single box (its
     blocks miss the packing-to-packing spread), None when no system has a conductivity.
     """
@@ -350,17 +376,22 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
             solvents = ("EC", "ECDEC", "DEC")
             values = [rows[s]["conductivity_S_per_cm"].get(kind) if s in rows else None
                       for s in solvents]
+            bounds = [rows[s]["conductivity_S_per_cm"].get(f"{kind}_upper_bound") if s in rows
+                      else None for s in solvents]
             missing = [s for s in solvents if s not in rows]
+            steps = [_ordering_step(a, b, bound)
+                     for a, b, bound in zip(values, values[1:], bounds[1:])]
             if missing:
                 verdict = f"not determined ({', '.join(missing)} not run)"
-            elif any(v is None for v in values):
+            elif any(z is None for z in steps):
                 verdict = "not determined (no diffusive regime in " + ", ".join(
                     s for s, v in zip(solvents, values) if v is None) + ")"
             else:
-                steps = [(a["mean"] - b["mean"]) / (a["sem"] ** 2 + b["sem"] ** 2) ** 0.5
-                         for a, b in zip(values, values[1:])]
                 verdict = ("holds" if all(z > 1 for z in steps) else
                            "does not hold" if any(z < -1 for z in steps) else "not determined")
+            if verdict == "holds" and None in values:
+                verdict += " (" + ", ".join(s for s, v in zip(solvents, values) if v is None) + \
+                    " by its upper bound)"
             replicas = [v["replicas"] for v in values if v is not None]
             verdicts.append({"polymer": polymer, "scale": scale, "model": model,
                              "protocol": protocol, "engine": engine, "conductivity": kind,
@@ -375,6 +406,17 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
                              "msd_lag_ps": sorted({rows[s].get("msd_lag_ps") for s in solvents
                                                    if s in rows}, key=str)})
     return verdicts
+
+
+def _ordering_step(upper: dict | None, lower: dict | None, lower_bound: float | None) -> float | None:
+    """How many standard errors ``upper`` exceeds ``lower`` by (conductivities with mean and
+    sem); against an upper bound of ``lower`` only a positive margin counts (0 otherwise);
+    None when neither decides."""
+    if upper is not None and lower is not None:
+        return (upper["mean"] - lower["mean"]) / (upper["sem"] ** 2 + lower["sem"] ** 2) ** 0.5
+    if upper is not None and lower_bound is not None:
+        return max((upper["mean"] - lower_bound) / upper["sem"], 0.0)
+    return None
 
 
 def model_deviations(summary: list[dict]) -> dict:
@@ -497,7 +539,8 @@ def markdown_table(runs: list[dict], protocol: str | None = None) -> str:
 
 def transport_table(runs: list[dict]) -> str:
     """Conductivity table printed by ``--figure``: Nernst-Einstein and collective conductivity
-    (mS/cm) per system, model and protocol, the Li+ and PF6- MSD at the longest fitted lag
+    (mS/cm) per system, model and protocol (where the ions are not diffusive, the upper bound of
+    ``nernst_einstein_upper_bound`` after "<"), the Li+ and PF6- MSD at the longest fitted lag
     (a short-time mobility, comparable within one protocol, not a conductivity), and the
     ordering verdicts of ``conductivity_ordering`` for groups where all three solvents ran."""
     lines = ["| system | model | protocol | T (K) | replicas | sigma NE (mS/cm) | "
@@ -508,8 +551,10 @@ def transport_table(runs: list[dict]) -> str:
         cells = []
         for kind in ("nernst_einstein", "collective"):
             value = row["conductivity_S_per_cm"].get(kind)
-            cells.append(f"{1e3 * value['mean']:.3g} ± {1e3 * value['sem']:.2g} "
-                         f"(n={value['replicas']})" if value else "no diffusive regime")
+            bound = row["conductivity_S_per_cm"].get(f"{kind}_upper_bound")
+            cells.append(f"{1e3 * value['mean']:.3g} ± {1e3 * value['sem']:.2g} (n={value['replicas']})"
+                         if value else f"no diffusive regime; < {1e3 * bound:.3g}" if bound
+                         else "no diffusive regime")
         msd = row.get("msd_at_fit_window_max_angstrom2") or {}
         cells.append(" / ".join(_format_mean(msd[ion]) if ion in msd else "-" for ion in ION_SPECIES)
                      + (f" at {row['msd_lag_ps']:g}" if row.get("msd_lag_ps") else ""))
