@@ -4,9 +4,12 @@ The diffusive regime is found automatically: over the candidate lags ``1..max_en
 (frames), the window start is the earliest point on a geometric grid of starts for
 which a least-squares line through ``log MSD`` versus ``log t`` over
 ``[start, max_end]`` has a slope within ``slope_tolerance`` of 1 (ballistic or caged
-motion at short lags pushes the start later). The slope of that log-log fit is
-reported with the coefficient; the coefficient itself comes from an ordinary
-least-squares line ``MSD = a t + b`` over the same window.
+motion at short lags pushes the start later). The window spans at least a doubling of
+the lag (``start <= max_end / 2``): over a few late lags the log-log slope measures
+noise, not diffusion (Maginn et al., LiveCoMS 1, 6324 (2019),
+DOI 10.33011/livecoms.1.1.6324). The slope of that log-log fit is reported with the
+coefficient; the coefficient itself comes from an ordinary least-squares line
+``MSD = a t + b`` over the same window.
 """
 
 import numpy as np
@@ -45,7 +48,8 @@ def diffusive_window(msd, max_end, slope_tolerance=0.15, min_points=4, n_starts=
     slope_tolerance : float
         Accept a window when its log-log slope lies in [1 - tol, 1 + tol].
     min_points : int
-        Fewest lags in a window.
+        Fewest lags in a window; the window also spans at least a doubling of the lag
+        (``start <= end / 2``).
     n_starts : int
         Number of geometrically spaced candidate starts.
 
@@ -63,7 +67,7 @@ def diffusive_window(msd, max_end, slope_tolerance=0.15, min_points=4, n_starts=
     if end < min_points:
         raise NoDiffusiveRegime(f"only {end} usable lag(s) (need {min_points}); the trajectory is too short "
                                 "for any diffusive regime, so no coefficient is given")
-    latest_start = end - min_points + 1
+    latest_start = min(end - min_points + 1, end // 2)
     starts = np.unique(np.geomspace(1, latest_start, n_starts).astype(int))
     slopes = []
     for start in starts:
@@ -74,7 +78,8 @@ def diffusive_window(msd, max_end, slope_tolerance=0.15, min_points=4, n_starts=
             return int(start), end, slope
     finite = [s for s in slopes if np.isfinite(s)]
     found = f"slopes {min(finite):.2f}..{max(finite):.2f}" if finite else "non-positive MSD"
-    raise NoDiffusiveRegime(f"no diffusive regime within lags 1..{end} frames: log-log MSD {found}, none within "
+    raise NoDiffusiveRegime(f"no diffusive regime within lags 1..{end} frames: log-log MSD {found} over windows "
+                            f"[start, {end}] with start <= {latest_start}, none within "
                             f"1 ± {slope_tolerance}; run longer (or loosen slope_tolerance), no coefficient is given")
 
 

@@ -96,8 +96,12 @@ def test_bound_pairs_have_no_collective_conductivity():
     c = Transport(_ions(true, box), {"A": "name A", "B": "name B"}, temperature_K=300.0,
                   remove_drift=False).run().results.conductivity
     assert c["sigma_NE_S_per_cm"] > 0.1
-    assert abs(c["sigma_S_per_cm"]) < 1e-6 * c["sigma_NE_S_per_cm"]
-    assert abs(c["haven_ratio"]) > 1e5
+    # sigma is zero up to float rounding (~1e-16 S/cm): either that tiny value or "not determined"
+    if c["sigma_S_per_cm"] is None:
+        assert "exceeds sigma" in c["sigma_reason"] and c["haven_ratio"] is None
+    else:
+        assert abs(c["sigma_S_per_cm"]) < 1e-6 * c["sigma_NE_S_per_cm"]
+        assert abs(c["haven_ratio"]) > 1e5
 
 
 def test_transference_exact_for_constructed_cases():
@@ -187,6 +191,19 @@ def test_green_kubo_plateau_window_on_constructed_running_integrals():
     assert plateau_window(np.ones((4, 50)))[1] == 49  # no noise: integrate to the end
 
 
+def test_msd_window_spans_a_doubling_of_the_lag():
+    from qsse_md.analysis.transport._msd_fit import NoDiffusiveRegime, diffusive_window
+
+    lag = np.arange(151.0)
+    caged = lag ** 0.6
+    caged[-4:] = caged[-4] * lag[-4:] / lag[-4]  # the last 4 lags alone have log-log slope 1
+    with pytest.raises(NoDiffusiveRegime, match="start <= 75"):
+        diffusive_window(caged, 150)
+    crossover = np.where(lag < 20, lag ** 0.5 * 20 ** 0.5, lag)  # caged, then diffusive from lag 20
+    start, end, slope = diffusive_window(crossover, 150)
+    assert start <= 75 and end == 150 and abs(slope - 1) <= 0.15
+
+
 def test_green_kubo_plateau_with_error_above_its_value_is_not_determined():
     from qsse_md.analysis.transport._green_kubo import _estimate
 
@@ -202,7 +219,8 @@ def test_green_kubo_plateau_with_error_above_its_value_is_not_determined():
 
 
 def _moving_in_the_first_block_only(frozen, seed=0, n_frames=500):
-    """Random walks of one + and one - centre (Å, 1 ps frames); the ``frozen`` ones stop after frame 100."""
+    """Random walks of one + and one - centre (Å, 1 ps frames); the ``frozen`` ones stop after frame 100.
+    A frozen walker's MSD has log-log slopes 1.18-1.32 over lags 1-50 ps, hence slope_tolerance=0.35."""
     steps = np.random.default_rng(seed).normal(scale=0.3, size=(n_frames, 2, 3))
     steps[100:, frozen] = 0.0
     return np.cumsum(steps, axis=0)
@@ -215,9 +233,10 @@ def test_diffusion_with_error_above_its_value_is_not_determined():
 
     matplotlib.use("Agg")
     out = compute_transport(_moving_in_the_first_block_only([0]), np.array([0, 1]), ["A", "B"], 1.0,
-                            volume_angstrom3=1000.0, temperature_K=300.0, charges_e=[1.0, -1.0])
+                            volume_angstrom3=1000.0, temperature_K=300.0, charges_e=[1.0, -1.0],
+                            slope_tolerance=0.35)
     a, b = out["diffusion"]["A"], out["diffusion"]["B"]
-    assert a["reason"] == "the standard error 2.83 1e-10 m2/s exceeds D 1.569 1e-10 m2/s"
+    assert a["reason"] == "the standard error 1.89 1e-10 m2/s exceeds D 1.465 1e-10 m2/s"
     assert a["D_1e-10_m2_per_s"] is None and a["sem_1e-10_m2_per_s"] is None and a["fit_window_ps"] is None
     assert b["reason"] is None and 0 < b["sem_1e-10_m2_per_s"] < b["D_1e-10_m2_per_s"]
     assert out["conductivity"]["sigma_reason"] is None and out["conductivity"]["sigma_S_per_cm"] > 0
@@ -229,10 +248,11 @@ def test_diffusion_with_error_above_its_value_is_not_determined():
 
 def test_conductivity_with_error_above_its_value_is_not_determined_nor_its_ratios():
     out = compute_transport(_moving_in_the_first_block_only([0, 1]), np.array([0, 1]), ["A", "B"], 1.0,
-                            volume_angstrom3=1000.0, temperature_K=300.0, charges_e=[1.0, -1.0])
+                            volume_angstrom3=1000.0, temperature_K=300.0, charges_e=[1.0, -1.0],
+                            slope_tolerance=0.35)
     conductivity = out["conductivity"]
-    assert conductivity["sigma_reason"] == "the standard error 0.0677 S/cm exceeds sigma 0.03403 S/cm"
-    assert conductivity["sigma_NE_reason"] == "the standard error 0.0274 S/cm exceeds sigma_NE 0.01657 S/cm"
+    assert conductivity["sigma_reason"] == "the standard error 0.0356 S/cm exceeds sigma 0.02568 S/cm"
+    assert conductivity["sigma_NE_reason"] == "the standard error 0.0216 S/cm exceeds sigma_NE 0.01593 S/cm"
     assert conductivity["reason"] is None
     for key in ("sigma_S_per_cm", "sigma_NE_S_per_cm", "haven_ratio", "uncorrelatedness", "t_plus"):
         assert conductivity[key] is None, key
