@@ -314,7 +314,9 @@ def summary_table(runs: list[dict]) -> list[dict]:
 
     With one replica the error is that box's block standard error; with n >= 2 it is the
     standard error of the replica means (std / sqrt(n)), which also covers slow shell
-    exchange and the packing, unlike block errors within one run.
+    exchange and the packing, unlike block errors within one run. A conductivity is given only
+    when every replica has one: a mean over the replicas that happened to be diffusive would
+    be biased high (``{kind}_replicas_not_diffusive`` counts the others).
     """
     rows = []
     for key in sorted({_group_key(r) for r in runs}):
@@ -342,9 +344,10 @@ def summary_table(runs: list[dict]) -> list[dict]:
             values = [{"mean": r["conductivity_S_per_cm"][kind],
                        "sem": r["conductivity_S_per_cm"][f"{kind}_sem"]} for r in group
                       if r["conductivity_S_per_cm"].get(kind) is not None]
-            if values:
+            if values and len(values) == len(group):
                 row["conductivity_S_per_cm"][kind] = {**_mean_and_sem(values),
                                                       "replicas": len(values)}
+            row["conductivity_S_per_cm"][f"{kind}_replicas_not_diffusive"] = len(group) - len(values)
         bounds = [r["conductivity_S_per_cm"].get("nernst_einstein_upper_bound") for r in group]
         if None not in bounds:
             row["conductivity_S_per_cm"]["nernst_einstein_upper_bound"] = max(bounds)
@@ -552,9 +555,11 @@ def transport_table(runs: list[dict]) -> str:
         for kind in ("nernst_einstein", "collective"):
             value = row["conductivity_S_per_cm"].get(kind)
             bound = row["conductivity_S_per_cm"].get(f"{kind}_upper_bound")
+            missing = row["conductivity_S_per_cm"].get(f"{kind}_replicas_not_diffusive")
+            where = f" in {missing} of {row['replicas']}" if row["replicas"] > 1 else ""
             cells.append(f"{1e3 * value['mean']:.3g} ± {1e3 * value['sem']:.2g} (n={value['replicas']})"
-                         if value else f"no diffusive regime; < {1e3 * bound:.3g}" if bound
-                         else "no diffusive regime")
+                         if value else f"no diffusive regime{where}; < {1e3 * bound:.3g}" if bound
+                         else f"no diffusive regime{where}")
         msd = row.get("msd_at_fit_window_max_angstrom2") or {}
         cells.append(" / ".join(_format_mean(msd[ion]) if ion in msd else "-" for ion in ION_SPECIES)
                      + (f" at {row['msd_lag_ps']:g}" if row.get("msd_lag_ps") else ""))
