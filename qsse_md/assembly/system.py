@@ -187,7 +187,8 @@ def compress(system: openmm.System, positions_angstrom: np.ndarray, target_edge_
 
     PACKMOL cannot reach liquid densities for some boxes of long segments; such a box is
     packed larger and compressed here at high pressure (Langevin middle integrator, Monte
-    Carlo barostat; 2 fs with constraints, 1 fs without) until its edge is at most the target.
+    Carlo barostat; 2 fs with constraints, 1 fs without) until its edge is at most the target,
+    checked after every barostat move so the squeeze stops within one move of it.
 
     Parameters
     ----------
@@ -212,14 +213,15 @@ def compress(system: openmm.System, positions_angstrom: np.ndarray, target_edge_
         Length of the squeeze, ps.
     """
     squeezed = copy.deepcopy(system)
-    squeezed.addForce(openmm.MonteCarloBarostat(pressure_bar * unit.bar, temperature_K, 25))
+    barostat_interval = 25
+    squeezed.addForce(openmm.MonteCarloBarostat(pressure_bar * unit.bar, temperature_K, barostat_interval))
     timestep_ps = 0.002 if system.getNumConstraints() else 0.001
     integrator = openmm.LangevinMiddleIntegrator(temperature_K, 5.0, timestep_ps)
     integrator.setRandomNumberSeed(seed)
     context = openmm.Context(squeezed, integrator, openmm.Platform.getPlatformByName(platform))
     context.setPositions(positions_angstrom * 0.1)
     context.setVelocitiesToTemperature(temperature_K, seed)
-    chunk_steps = int(round(1.0 / timestep_ps))
+    chunk_steps = barostat_interval  # the edge is checked after every barostat move: no overshoot beyond one
     simulated_ps, edge = 0.0, _cube_edge_angstrom(context)
     while edge > target_edge_angstrom and simulated_ps < max_ps:
         integrator.step(chunk_steps)
