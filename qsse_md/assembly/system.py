@@ -213,19 +213,18 @@ def compress(system: openmm.System, positions_angstrom: np.ndarray, target_edge_
         Length of the squeeze, ps.
     """
     squeezed = copy.deepcopy(system)
-    barostat_interval = 25
-    squeezed.addForce(openmm.MonteCarloBarostat(pressure_bar * unit.bar, temperature_K, barostat_interval))
+    steps_per_barostat_move = 25
+    squeezed.addForce(openmm.MonteCarloBarostat(pressure_bar * unit.bar, temperature_K, steps_per_barostat_move))
     timestep_ps = 0.002 if system.getNumConstraints() else 0.001
     integrator = openmm.LangevinMiddleIntegrator(temperature_K, 5.0, timestep_ps)
     integrator.setRandomNumberSeed(seed)
     context = openmm.Context(squeezed, integrator, openmm.Platform.getPlatformByName(platform))
     context.setPositions(positions_angstrom * 0.1)
     context.setVelocitiesToTemperature(temperature_K, seed)
-    chunk_steps = barostat_interval  # the edge is checked after every barostat move: no overshoot beyond one
     simulated_ps, edge = 0.0, _cube_edge_angstrom(context)
     while edge > target_edge_angstrom and simulated_ps < max_ps:
-        integrator.step(chunk_steps)
-        simulated_ps += chunk_steps * timestep_ps
+        integrator.step(steps_per_barostat_move)
+        simulated_ps += steps_per_barostat_move * timestep_ps
         edge = _cube_edge_angstrom(context)
     if edge > target_edge_angstrom * 1.02:
         raise ValueError(f"the loosely packed box reached only a {edge:.1f} Å edge of "
