@@ -237,20 +237,44 @@ def _dynamics(runner: _Gmx, stage: Stage, folder: StageFolder, mdp: str, start: 
         runner.grompp(folder, mdp, start, run_folder.gromacs_topology)
     save_record()
     started = time.perf_counter()
-    runner.mdrun(folder, protocol.checkpoint_interval_s / 60.0, resume)
-    session_speed = (stage.duration_ps - from_ps) * 1e-3 / ((time.perf_counter() - started) / 86400.0)
-    trajectory = folder.trajectory("xtc")
-    write_trajectory(folder.mdrun_trajectory, trajectory, reference_nm)
-    times_ps = stage.report_interval_ps * np.arange(1, stage.frames + 1)
-    last_resume_ps = max([r["time_ps"] for r in entry.get("resumes", [])] + [0.0])
-    speeds = np.where(times_ps > last_resume_ps + 1e-9, session_speed, np.nan)
-    _, _, box = read_g96(folder.final_coordinates)
-    legends, data = runner.energy(folder, EDR_TERMS)
-    frames = write_state_log(folder.state_log, legends, data, stage.timestep_fs, mass_g_per_mol,
-                             float(np.linalg.det(box)), speeds)
+    start_volume_nm3 = float(np.linalg.det(read_g96(start)[2]))  # the volume at constant volume
+    outputs = (runner, stage, folder, entry, reference_nm, mass_g_per_mol, start_volume_nm3)
+    try:
+        runner.mdrun(folder, protocol.checkpoint_interval_s / 60.0, resume)
+    except KeyboardInterrupt:
+        if _write_outputs(*outputs, from_ps, time.perf_counter() - started):
+            entry["trajectory"] = folder.trajectory("xtc").name
+            save_record()
+        raise
+    frames = _write_outputs(*outputs, from_ps, time.perf_counter() - started)
     return {"frames": frames, "time_ps": round(stage.duration_ps, 9),
             "steps": stage.frames * stage.report_steps, "timestep_fs": stage.timestep_fs,
-            "retries": 0, "trajectory": trajectory.name, "state_log": folder.state_log.name}
+            "retries": 0, "trajectory": folder.trajectory("xtc").name,
+            "state_log": folder.state_log.name}
+
+
+def _write_outputs(runner: _Gmx, stage: Stage, folder: StageFolder, entry: dict,
+                   reference_nm: np.ndarray, mass_g_per_mol: float, volume_nm3: float,
+                   from_ps: float, wall_s: float) -> int:
+    """``trajectory.xtc`` (unwrapped from ``reference_nm``, nm) and ``state.csv`` of the frames
+    ``mdrun`` has written, at the end of a stage or after an interruption (so that a stopped
+    stage can be analysed, as the OpenMM engine's can; its resumption rewrites both whole).
+    ``from_ps``: where this session started; ``wall_s``: how long it ran. Returns the number
+    of frames (0, and nothing written, when ``mdrun`` wrote none)."""
+    if not all(path.is_file() and path.stat().st_size
+               for path in (folder.mdrun_trajectory, folder.energy_file)):
+        return 0
+    legends, data = runner.energy(folder, EDR_TERMS)
+    reached_ps = float(data[-1, 0])
+    if reached_ps <= 1e-9:
+        return 0
+    write_trajectory(folder.mdrun_trajectory, folder.trajectory("xtc"), reference_nm)
+    times_ps = stage.report_interval_ps * np.arange(1, stage.frames + 1)
+    last_resume_ps = max([r["time_ps"] for r in entry.get("resumes", [])] + [0.0])
+    session_speed = (reached_ps - from_ps) * 1e-3 / (wall_s / 86400.0)
+    speeds = np.where(times_ps > last_resume_ps + 1e-9, session_speed, np.nan)
+    return write_state_log(folder.state_log, legends, data, stage.timestep_fs, mass_g_per_mol,
+                           volume_nm3, speeds)
 
 
 def _clear(folder: StageFolder) -> None:

@@ -91,9 +91,9 @@ def run_dynamics(stage: Stage, index: int, folder: StageFolder, run: RunContext,
                  start: openmm.State, record: dict, save_record: Callable[[], None]) -> dict:
     """Run (or resume) a dynamics stage; return its summary for ``run.json``.
 
-    ``record`` is the stage's entry in ``run.json``: resumes and retries are added to it
-    and ``save_record`` is called to persist it before integration starts and after
-    every checkpoint.
+    ``record`` is the stage's entry in ``run.json``: resumes, retries and the trajectory's
+    name (so that a stopped stage can be analysed) are added to it and ``save_record`` is
+    called to persist it before integration starts and after every checkpoint.
 
     Raises
     ------
@@ -113,8 +113,9 @@ def run_dynamics(stage: Stage, index: int, folder: StageFolder, run: RunContext,
                 "timestep_fs": stage.timestep_fs, "retries": 0, "trajectory_bytes": 0,
                 "log_bytes": 0}
         state = start
+    trajectory = folder.trajectory(run.protocol.trajectory_format).name
     while True:
-        record.update(retries=meta["retries"], timestep_fs=meta["timestep_fs"])
+        record.update(retries=meta["retries"], timestep_fs=meta["timestep_fs"], trajectory=trajectory)
         save_record()
         try:
             return _integrate(stage, index, folder, run, state, meta, save_record)

@@ -214,6 +214,11 @@ def test_terminated_run_stops_mdrun_and_resumes(built, tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr.decode()[-2000:]
     assert children and not any(_running(pid) for pid in children), "mdrun still runs"
+    stopped = RunFolder(folder)
+    assert stopped.last_trajectory() == stopped.stage("02_nvt").trajectory("xtc")
+    times = _frames(folder, "02_nvt")[0]
+    assert 0 < len(times) < 2000
+    np.testing.assert_allclose(times, REPORT_PS * np.arange(1, len(times) + 1), atol=1e-5)
     assert main(["run", str(folder)]) == 0
     entry = json.loads((folder / "run.json").read_text())["stages"]["02_nvt"]
     assert len(entry["resumes"]) == 1 and entry["frames"] == 2000

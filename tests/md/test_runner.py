@@ -22,6 +22,7 @@ from qsse_md.md.progress import Progress
 from qsse_md.md.protocol import dump_protocol, parse_protocol
 from qsse_md.md.runner import repartition_hydrogen_mass, run
 from qsse_md.resources import systems_dir
+from qsse_md.runfolder import RunFolder
 
 from kill_protocol import DYNAMICS_STAGES, REPORT_PS, KILL_PROTOCOL as SHARED_KILL_PROTOCOL
 
@@ -91,6 +92,7 @@ def test_sigkilled_run_resumes_to_exactly_the_uninterrupted_frames(built, uninte
     dump_protocol(parse_protocol(KILL_PROTOCOL), protocol_file)
     rng = random.Random(20261122)
     _run_and_kill(folder, protocol_file, rng.randint(5, 90), rng)
+    assert RunFolder(folder).last_trajectory() == folder / "stages" / DYNAMICS_STAGES[0] / "trajectory.xtc"
     _run_and_kill(folder, protocol_file, rng.randint(110, 170), rng)
     finished = subprocess.run([sys.executable, "-c", CLI, "run", str(folder)],
                               capture_output=True, text=True)
