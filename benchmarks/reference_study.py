@@ -619,10 +619,11 @@ def draw_figure() -> Path:
                 ax.plot(target, [position, position], "k|-", markersize=12, linewidth=3)
         ax.set_title(f"Li+ first shell: {kind.replace('_', ' ')} (per Li+)")
         ax.set_xlabel("partners per Li+")
-    axes[0].set_yticks(range(len(rows)), [f"{r['system']} {r['model']} ({r['protocol']}, "
-                                          f"n={r['replicas']})" for r in rows])
-    fig.suptitle("qsse_md demo-scale boxes (bars, block sem or replica sem) vs the study (black)")
-    fig.tight_layout()
+    axes[0].set_yticks(range(len(rows)), [
+        f"{r['system']} {r['model']} ({r['protocol']}, {r['scale']}, {r['engine']}, "
+        f"n={r['replicas']})" for r in rows])
+    fig.suptitle("qsse_md boxes (bars, block sem or replica sem) vs the study (black)")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / fig.get_figheight()))
     fig.savefig(FIGURE, dpi=110)
     return FIGURE
 
