@@ -237,16 +237,20 @@ def _dynamics(runner: _Gmx, stage: Stage, folder: StageFolder, mdp: str, start: 
         runner.grompp(folder, mdp, start, run_folder.gromacs_topology)
     save_record()
     started = time.perf_counter()
-    start_volume_nm3 = float(np.linalg.det(read_g96(start)[2]))  # the volume at constant volume
-    outputs = (runner, stage, folder, entry, reference_nm, mass_g_per_mol, start_volume_nm3)
+    volume_nm3 = float(np.linalg.det(read_g96(start)[2]))  # used at constant volume only
+
+    def write_outputs() -> int:
+        return _write_outputs(runner, stage, folder, entry, reference_nm, mass_g_per_mol,
+                              volume_nm3, from_ps, time.perf_counter() - started)
+
     try:
         runner.mdrun(folder, protocol.checkpoint_interval_s / 60.0, resume)
     except KeyboardInterrupt:
-        if _write_outputs(*outputs, from_ps, time.perf_counter() - started):
+        if write_outputs():
             entry["trajectory"] = folder.trajectory("xtc").name
             save_record()
         raise
-    frames = _write_outputs(*outputs, from_ps, time.perf_counter() - started)
+    frames = write_outputs()
     return {"frames": frames, "time_ps": round(stage.duration_ps, 9),
             "steps": stage.frames * stage.report_steps, "timestep_fs": stage.timestep_fs,
             "retries": 0, "trajectory": folder.trajectory("xtc").name,
