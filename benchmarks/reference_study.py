@@ -193,7 +193,8 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
             "collective_sem": conductivity.get("sigma_sem_S_per_cm"),
             "nernst_einstein_upper_bound": nernst_einstein_upper_bound(
                 transport, msd_at_window_end),
-            "reason": conductivity.get("reason")},
+            "nernst_einstein_reason": conductivity.get("reason") or conductivity.get("sigma_NE_reason"),
+            "collective_reason": conductivity.get("reason") or conductivity.get("sigma_reason")},
         "msd_fit_window_max_ps": transport["max_fit_lag_ps"],
         "msd_at_fit_window_max_angstrom2": msd_at_window_end,
         "diffusion_1e-10_m2_per_s": {name: entry.get("D_1e-10_m2_per_s")
@@ -316,7 +317,8 @@ def summary_table(runs: list[dict]) -> list[dict]:
     standard error of the replica means (std / sqrt(n)), which also covers slow shell
     exchange and the packing, unlike block errors within one run. A conductivity is given only
     when every replica has one: a mean over the replicas that happened to be diffusive would
-    be biased high (``{kind}_replicas_not_diffusive`` counts the others).
+    be biased high (``{kind}_replicas_without_value`` counts the others; each box's
+    ``{kind}_reason`` says why: no ion self-diffusion coefficient, or an error above the value).
     """
     rows = []
     for key in sorted({_group_key(r) for r in runs}):
@@ -347,7 +349,7 @@ def summary_table(runs: list[dict]) -> list[dict]:
             if values and len(values) == len(group):
                 row["conductivity_S_per_cm"][kind] = {**_mean_and_sem(values),
                                                       "replicas": len(values)}
-            row["conductivity_S_per_cm"][f"{kind}_replicas_not_diffusive"] = len(group) - len(values)
+            row["conductivity_S_per_cm"][f"{kind}_replicas_without_value"] = len(group) - len(values)
         bounds = [r["conductivity_S_per_cm"].get("nernst_einstein_upper_bound") for r in group]
         if None not in bounds:
             row["conductivity_S_per_cm"]["nernst_einstein_upper_bound"] = max(bounds)
@@ -360,10 +362,11 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
     and the collective conductivity, per polymer, box scale, model, protocol and engine.
 
     "holds" needs each step to exceed the combined standard error; "not determined" says why:
-    a system not run, a system without conductivity (no diffusive regime), or two means within
-    their combined standard error. A system with no Nernst-Einstein conductivity but its upper
+    a system not run, a system without conductivity (no ion self-diffusion coefficient, or an
+    error above the value), or two means within their combined standard error. A system with no Nernst-Einstein conductivity but its upper
     bound (``nernst_einstein_upper_bound``) still decides a step in which it is the lower one:
-    the step holds when the upper system's value exceeds the bound by its standard error. ``error`` says which standard error decided: "replica sem"
+    the step holds when the upper system's value exceeds the bound by its standard error.
+    ``error`` says which standard error decided: "replica sem"
     when every system has two or more replicas, "block sem" when one has a single box (its
     blocks miss the packing-to-packing spread), None when no system has a conductivity.
     """
@@ -387,7 +390,7 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
             if missing:
                 verdict = f"not determined ({', '.join(missing)} not run)"
             elif any(z is None for z in steps):
-                verdict = "not determined (no diffusive regime in " + ", ".join(
+                verdict = "not determined (no value in " + ", ".join(
                     s for s, v in zip(solvents, values) if v is None) + ")"
             else:
                 verdict = ("holds" if all(z > 1 for z in steps) else
@@ -555,11 +558,11 @@ def transport_table(runs: list[dict]) -> str:
         for kind in ("nernst_einstein", "collective"):
             value = row["conductivity_S_per_cm"].get(kind)
             bound = row["conductivity_S_per_cm"].get(f"{kind}_upper_bound")
-            missing = row["conductivity_S_per_cm"].get(f"{kind}_replicas_not_diffusive")
+            missing = row["conductivity_S_per_cm"].get(f"{kind}_replicas_without_value")
             where = f" in {missing} of {row['replicas']}" if row["replicas"] > 1 else ""
             cells.append(f"{1e3 * value['mean']:.3g} ± {1e3 * value['sem']:.2g} (n={value['replicas']})"
-                         if value else f"no diffusive regime{where}; < {1e3 * bound:.3g}" if bound
-                         else f"no diffusive regime{where}")
+                         if value else f"not determined{where}; < {1e3 * bound:.3g}" if bound
+                         else f"not determined{where}")
         msd = row.get("msd_at_fit_window_max_angstrom2") or {}
         cells.append(" / ".join(_format_mean(msd[ion]) if ion in msd else "-" for ion in ION_SPECIES)
                      + (f" at {row['msd_lag_ps']:g}" if row.get("msd_lag_ps") else ""))
