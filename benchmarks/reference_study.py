@@ -24,6 +24,7 @@ import csv
 import fcntl
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -131,18 +132,22 @@ def run_box(box: Box, work: Path, deadline: float | None = None, threads: int = 
         protocol_file.write_text(text.replace("seed = 2024", f"seed = {2024 + box.replica}", 1))
     engine = ["--engine", "gromacs", "--threads", str(threads)] if box.engine == "gromacs" else []
     finished = _cli(["run", str(folder), "--protocol", str(protocol_file), *engine], log, deadline)
-    if _production_stage(folder) is None:
+    trajectory = _production_trajectory(folder)
+    if trajectory is None:
         raise RuntimeError(f"stopped before the production stage; run again to continue ({log})")
-    analysis = folder / "solvation"
-    if not (analysis / "solvation.json").is_file():
-        _cli(["analyze", "solvation", str(folder), "--out", str(analysis)], log)
-    if not (folder / "transport" / "transport.json").is_file():
-        _cli(["analyze", "transport", str(folder), "--out", str(folder / "transport")], log)
+    for kind in ("solvation", "transport"):
+        output = folder / kind
+        result = output / f"{kind}.json"
+        # A stopped run's analysis is redone once the resumed run has written more frames.
+        if not result.is_file() or result.stat().st_mtime < trajectory.stat().st_mtime:
+            shutil.rmtree(output, ignore_errors=True)
+            _cli(["analyze", kind, str(folder), "--out", str(output)], log)
     return summarise(box, folder, finished)
 
 
-def _production_stage(path: Path) -> str | None:
-    """Name of the protocol's last stage (the production) once it has written frames, else None."""
+def _production_trajectory(path: Path) -> Path | None:
+    """The trajectory of the protocol's last stage (the production) once it has written
+    frames, else None."""
     folder = RunFolder(path)
     if not folder.is_run():
         return None
@@ -152,7 +157,7 @@ def _production_stage(path: Path) -> str | None:
     name = list(record["stages"])[-1]
     trajectory = record["stages"][name].get("trajectory")
     path = folder.stage(name).path / (trajectory or "")
-    return name if trajectory and path.is_file() and path.stat().st_size > 0 else None
+    return path if trajectory and path.is_file() and path.stat().st_size > 0 else None
 
 
 def summarise(box: Box, path: Path, finished: bool = True) -> dict:
