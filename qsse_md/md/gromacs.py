@@ -50,7 +50,7 @@ from qsse_md.md.gromacs_files import (EDR_TERMS, last_frame_nm, nearest_image, r
                                       write_trajectory)
 from qsse_md.md.mdp import nonbonded_settings, stage_mdp
 from qsse_md.md.protocol import Minimize, Protocol, Stage
-from qsse_md.md.runner import open_stage
+from qsse_md.md.runner import open_stage, timed_stage
 from qsse_md.md.stages import derived_seed
 from qsse_md.resources import executable
 from qsse_md.runfolder import RunFolder, StageFolder
@@ -174,20 +174,18 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
         if entry["status"] == "running":
             log.info("stage %s on GROMACS (%d thread%s)", name, threads, "s"[:threads > 1])
             save_record()
-            started = time.perf_counter()
             seed = derived_seed(protocol.seed, index, 0, 0)
             mdp = stage_mdp(stage, settings["nonbonded"], settings["constraints"], seed,
                             generate_velocities=read_g96(start)[1] is None)
-            if isinstance(stage, Minimize):
-                summary = _minimize(runner, stage_folder, mdp, start, folder.gromacs_topology)
-            else:
-                summary = _dynamics(runner, stage, stage_folder, mdp, start, folder, entry,
-                                    protocol, mass_g_per_mol, save_record, reference)
-                summary["seed"] = seed
-            _write_final_state(stage_folder, system, _reference(stage, stage_folder, reference))
-            entry.update(summary, status="done")
-            entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - started, 3)
-            save_record()
+            with timed_stage(entry, save_record):
+                if isinstance(stage, Minimize):
+                    summary = _minimize(runner, stage_folder, mdp, start, folder.gromacs_topology)
+                else:
+                    summary = _dynamics(runner, stage, stage_folder, mdp, start, folder, entry,
+                                        protocol, mass_g_per_mol, save_record, reference)
+                    summary["seed"] = seed
+                _write_final_state(stage_folder, system, _reference(stage, stage_folder, reference))
+                entry.update(summary, status="done")
         for path in (stage_folder.gromacs_checkpoint, stage_folder.previous_gromacs_checkpoint,
                      stage_folder.mdrun_trajectory):
             path.unlink(missing_ok=True)

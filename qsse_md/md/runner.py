@@ -13,6 +13,8 @@ import logging
 import os
 import platform as host_platform
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -129,16 +131,15 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         stage_folder, entry = open_stage(folder, record, name)
         if entry["status"] == "running":
             log.info("stage %s on %s", name, chosen.getName())
-            started = time.perf_counter()
-            state = state or _initial_state(system, topology, folder.topology_pdb)
-            if isinstance(stage, Minimize):
-                save_record()
-                summary = run_minimize(stage, stage_folder, context, state)
-            else:
-                summary = run_dynamics(stage, index, stage_folder, context, state, entry, save_record)
-            entry.update(summary, status="done")
-            entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - started, 3)
-            save_record()
+            with timed_stage(entry, save_record):
+                state = state or _initial_state(system, topology, folder.topology_pdb)
+                if isinstance(stage, Minimize):
+                    save_record()
+                    summary = run_minimize(stage, stage_folder, context, state)
+                else:
+                    summary = run_dynamics(stage, index, stage_folder, context, state, entry,
+                                           save_record)
+                entry.update(summary, status="done")
         stage_folder.checkpoint.unlink(missing_ok=True)
         state = _read_state(stage_folder.final_state)
     return record
@@ -153,6 +154,20 @@ def open_stage(folder: RunFolder, record: dict, name: str) -> tuple[StageFolder,
         stage_folder.path.mkdir(parents=True, exist_ok=True)
         entry["status"] = "running"
     return stage_folder, entry
+
+
+@contextmanager
+def timed_stage(entry: dict, save_record: Callable[[], None]) -> Iterator[None]:
+    """Add the wall-clock seconds this session spends on a stage to its ``run.json`` entry
+    (``wall_s``) and save the record, also when the stage is interrupted, so that a resumed
+    stage's ``time_ps / wall_s`` is its speed. Only a session killed outright (SIGKILL) loses
+    its share."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - started, 3)
+        save_record()
 
 
 def _log_resume_point(folder: RunFolder, protocol: Protocol, record: dict) -> None:

@@ -219,9 +219,12 @@ def test_terminated_run_stops_mdrun_and_resumes(built, tmp_path):
     times = _frames(folder, "02_nvt")[0]
     assert 0 < len(times) < 2000
     np.testing.assert_allclose(times, REPORT_PS * np.arange(1, len(times) + 1), atol=1e-5)
+    stopped_wall_s = stopped.read_run()["stages"]["02_nvt"]["wall_s"]
+    assert stopped_wall_s > 0.0  # the stopped session's share of the stage is kept
     assert main(["run", str(folder)]) == 0
     entry = json.loads((folder / "run.json").read_text())["stages"]["02_nvt"]
     assert len(entry["resumes"]) == 1 and entry["frames"] == 2000
+    assert entry["wall_s"] > stopped_wall_s
     np.testing.assert_allclose(_frames(folder, "02_nvt")[0], REPORT_PS * np.arange(1, 2001), atol=1e-5)
 
 

@@ -309,9 +309,12 @@ def test_resumed_run_logs_where_it_continues(built, tmp_path, monkeypatch, caplo
     monkeypatch.setattr(stages, "_state_row", killed_at_frame_5)
     with pytest.raises(KeyboardInterrupt):
         run(folder, protocol)
+    interrupted_wall_s = json.loads((folder / "run.json").read_text())["stages"]["01_nvt"]["wall_s"]
+    assert interrupted_wall_s > 0.0  # the stopped session's share of the stage is kept
     monkeypatch.setattr(stages, "_state_row", real_state_row)
     with caplog.at_level(logging.INFO, logger="qsse_md.md.runner"):
-        run(folder)
+        record = run(folder)
+    assert record["stages"]["01_nvt"]["wall_s"] > interrupted_wall_s
     checkpoint = folder / "stages" / "01_nvt" / "checkpoint.chk"
     assert f"resuming {folder} at stage 01_nvt, 0.080 ps, from {checkpoint}" in caplog.text
     assert len(_log(folder, "01_nvt")) == 10
