@@ -368,12 +368,12 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
 
     "holds" needs each step to exceed the combined standard error; "not determined" says why:
     a system not run, a system without conductivity (no ion self-diffusion coefficient, or an
-    error above the value), or two means within their combined standard error. A system with no Nernst-Einstein conductivity but its upper
-    bound (``nernst_einstein_upper_bound``) still decides a step in which it is the lower one:
-    the step holds when the upper system's value exceeds the bound by its standard error.
-    ``error`` says which standard error decided: "replica sem"
-    when every system has two or more replicas, "block sem" when one has a single box (its
-    blocks miss the packing-to-packing spread), None when no system has a conductivity.
+    error above the value), or two means within their combined standard error. A system with
+    no Nernst-Einstein conductivity but its upper bound (``nernst_einstein_upper_bound``) still
+    decides a step in which it is the lower one: the step holds when the upper system's value
+    exceeds the bound by its standard error. ``error`` says which standard error decided:
+    "replica sem" when every system has two or more replicas, "block sem" when one has a single
+    box (its blocks miss the packing-to-packing spread), None when no system has a conductivity.
     """
     verdicts = []
     groups = {(row["system"].split("_")[0],) + tuple(row[k] for k in
