@@ -189,6 +189,7 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
         "cutoffs_angstrom": solvation["cutoffs_angstrom"],
         "coordination": solvation["coordination"],
         "first_shell": first_shell(solvation),
+        "first_shell_by_sixth": first_shell_by_part(path / "solvation", solvation, parts=6),
         "pairing_fractions": solvation["pairing_fractions"],
         "residence_times_ps": solvation["residence_times_ps"],
         "conductivity_S_per_cm": {
@@ -243,6 +244,29 @@ def first_shell(solvation: dict) -> dict:
         shell[f"solvent:{name}"] = species[name]
     shell["polymer_carbonyl"] = groups.get("polymer C=O")
     return shell
+
+
+def first_shell_by_part(analysis: Path, solvation: dict, parts: int) -> dict:
+    """Partners per Li+ by kind (as :func:`first_shell`) averaged over ``parts`` consecutive,
+    equal parts of the production, from ``coordination_by_frame.csv``: a drift from the first
+    to the last part says the shell is still changing over the run."""
+    with open(analysis / "coordination_by_frame.csv") as handle:
+        rows = list(csv.reader(handle))
+    columns = list(zip(rows[0], rows[1]))
+    values = [[float(x) if x else 0.0 for x in row] for row in rows[3:]]
+    roles = {name: entry["role"] for name, entry in solvation["species"].items()}
+    kinds = {"solvent": [("species", n) for n, r in roles.items() if r == "solvent"],
+             "polymer_carbonyl": [("group", "polymer C=O")],
+             "anion": [("species", n) for n, r in roles.items() if r == "anion"]}
+    size = len(values) / parts
+    result = {}
+    for kind, keys in kinds.items():
+        indices = [columns.index(key) for key in keys if key in columns]
+        if indices:
+            result[kind] = [round(sum(sum(row[i] for i in indices) for row in part) / len(part), 3)
+                            for part in (values[round(k * size):round((k + 1) * size)]
+                                         for k in range(parts))]
+    return result
 
 
 def _simulated_ps(state_log: Path) -> float:
