@@ -228,22 +228,29 @@ def nernst_einstein_upper_bound(transport: dict, msd_angstrom2: dict) -> float |
 
 def first_shell(solvation: dict) -> dict:
     """Partners per Li+ by kind (solvent molecules, polymer C=O groups, anions), mean and sem."""
-    species = solvation["coordination"].get("species", {})
-    groups = solvation["coordination"].get("group", {})
-    roles = {name: entry["role"] for name, entry in solvation["species"].items()}
+    coordination = solvation["coordination"]
+    kinds = _partner_columns(solvation)
 
-    def total(entries):
-        mean = sum(e["mean"] for e in entries)
-        sem = sum(e["sem"] ** 2 for e in entries) ** 0.5
-        return {"mean": mean, "sem": sem}
+    def total(columns):
+        entries = [coordination[level][name] for level, name in columns
+                   if name in coordination.get(level, {})]
+        return {"mean": sum(e["mean"] for e in entries),
+                "sem": sum(e["sem"] ** 2 for e in entries) ** 0.5}
 
-    shell = {"solvent": total([v for k, v in species.items() if roles.get(k) == "solvent"]),
-             "anion": total([v for k, v in species.items() if roles.get(k) == "anion"]),
-             "polymer": total([v for k, v in species.items() if roles.get(k) == "polymer"])}
-    for name in (k for k, role in roles.items() if role == "solvent"):
-        shell[f"solvent:{name}"] = species[name]
-    shell["polymer_carbonyl"] = groups.get("polymer C=O")
+    shell = {kind: total(kinds[kind]) for kind in ("solvent", "anion", "polymer")}
+    for _, name in kinds["solvent"]:
+        shell[f"solvent:{name}"] = coordination["species"][name]
+    shell["polymer_carbonyl"] = coordination.get("group", {}).get("polymer C=O")
     return shell
+
+
+def _partner_columns(solvation: dict) -> dict[str, list[tuple[str, str]]]:
+    """The (level, name) coordination entries that make up each partner kind: solvent, anion
+    and polymer species by their role, and the polymer C=O group."""
+    roles = {name: entry["role"] for name, entry in solvation["species"].items()}
+    kinds = {kind: [("species", name) for name, role in roles.items() if role == kind]
+             for kind in ("solvent", "anion", "polymer")}
+    return {**kinds, "polymer_carbonyl": [("group", "polymer C=O")]}
 
 
 def first_shell_by_part(analysis: Path, solvation: dict, parts: int) -> dict:
@@ -254,13 +261,10 @@ def first_shell_by_part(analysis: Path, solvation: dict, parts: int) -> dict:
         rows = list(csv.reader(handle))
     columns = list(zip(rows[0], rows[1]))
     values = [[float(x) if x else 0.0 for x in row] for row in rows[3:]]
-    roles = {name: entry["role"] for name, entry in solvation["species"].items()}
-    kinds = {"solvent": [("species", n) for n, r in roles.items() if r == "solvent"],
-             "polymer_carbonyl": [("group", "polymer C=O")],
-             "anion": [("species", n) for n, r in roles.items() if r == "anion"]}
     size = len(values) / parts
     result = {}
-    for kind, keys in kinds.items():
+    for kind in ("solvent", "polymer_carbonyl", "anion"):
+        keys = _partner_columns(solvation)[kind]
         indices = [columns.index(key) for key in keys if key in columns]
         if indices:
             result[kind] = [round(sum(sum(row[i] for i in indices) for row in part) / len(part), 3)
