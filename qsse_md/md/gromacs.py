@@ -37,6 +37,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -177,12 +178,12 @@ def run_gromacs(folder: RunFolder, protocol: Protocol, system: openmm.System,
             seed = derived_seed(protocol.seed, index, 0, 0)
             mdp = stage_mdp(stage, settings["nonbonded"], settings["constraints"], seed,
                             generate_velocities=read_g96(start)[1] is None)
-            with timed_stage(entry, save_record):
+            with timed_stage(entry, save_record) as save_stage:
                 if isinstance(stage, Minimize):
                     summary = _minimize(runner, stage_folder, mdp, start, folder.gromacs_topology)
                 else:
                     summary = _dynamics(runner, stage, stage_folder, mdp, start, folder, entry,
-                                        protocol, mass_g_per_mol, save_record, reference)
+                                        protocol, mass_g_per_mol, save_stage, reference)
                     summary["seed"] = seed
                 _write_final_state(stage_folder, system, _reference(stage, stage_folder, reference))
                 entry.update(summary, status="done")
@@ -207,7 +208,7 @@ def _minimize(runner: _Gmx, folder: StageFolder, mdp: str, start: Path, top: Pat
     """
     _clear(folder)
     runner.grompp(folder, mdp, start, top)
-    runner.mdrun(folder, checkpoint_minutes=-1.0, resume=False)
+    runner.mdrun(folder, resume=False)
     for path in folder.path.glob("*.trr"):  # the last minimisation step; final.g96 has it
         path.unlink()
     legends, data = runner.energy(folder, [str(term) for term in range(1, 100)])
@@ -220,7 +221,8 @@ def _dynamics(runner: _Gmx, stage: Stage, folder: StageFolder, mdp: str, start: 
               run_folder: RunFolder, entry: dict, protocol: Protocol, mass_g_per_mol: float,
               save_record, reference_nm: np.ndarray) -> dict:
     """Run or resume a dynamics stage; write ``trajectory.xtc`` (unwrapped from
-    ``reference_nm``, nm) and ``state.csv``; return the stage summary."""
+    ``reference_nm``, nm) and ``state.csv``; return the stage summary. ``save_record`` is
+    called before ``mdrun`` starts and at every checkpoint interval while it runs."""
     resume = folder.gromacs_checkpoint.is_file()
     if resume:
         from_ps = runner.checkpoint_time_ps(folder.gromacs_checkpoint)
@@ -242,7 +244,7 @@ def _dynamics(runner: _Gmx, stage: Stage, folder: StageFolder, mdp: str, start: 
                               volume_nm3, from_ps, time.perf_counter() - started)
 
     try:
-        runner.mdrun(folder, protocol.checkpoint_interval_s / 60.0, resume)
+        runner.mdrun(folder, resume, (protocol.checkpoint_interval_s, save_record))
     except KeyboardInterrupt:
         if write_outputs():
             entry["trajectory"] = folder.trajectory("xtc").name
@@ -320,15 +322,20 @@ class _Gmx:
                    "-p", str(top.resolve()), "-o", folder.tpr.name, "-po", "/dev/null",
                    "-maxwarn", "0")
 
-    def mdrun(self, folder: StageFolder, checkpoint_minutes: float, resume: bool) -> None:
-        """Run ``stage.tpr`` (continuing from ``state.cpt`` when ``resume``)."""
+    def mdrun(self, folder: StageFolder, resume: bool,
+              checkpoints: tuple[float, Callable[[], None]] | None = None) -> None:
+        """Run ``stage.tpr`` (continuing from ``state.cpt`` when ``resume``). With
+        ``checkpoints = (interval_s, call)``, ``mdrun`` writes ``state.cpt`` and ``call()`` runs
+        every ``interval_s`` (at most once a second); without, no checkpoint is written."""
         files = ["-s", folder.tpr.name, "-x", folder.mdrun_trajectory.name, "-e",
                  folder.energy_file.name, "-g", folder.gromacs_log.name, "-c",
                  folder.final_coordinates.name, "-cpo", folder.gromacs_checkpoint.name]
         restart = ["-cpi", folder.gromacs_checkpoint.name, "-append"] if resume else []
         ranks = [] if self.mpi else ["-ntmpi", "1"]
-        self._call(folder, "mdrun", *files, *restart, "-cpt", f"{checkpoint_minutes:g}",
-                   *ranks, "-ntomp", str(self.threads), launch=self.launch)
+        every_s = None if checkpoints is None else (max(checkpoints[0], 1.0), checkpoints[1])
+        minutes = -1.0 if checkpoints is None else checkpoints[0] / 60.0
+        self._call(folder, "mdrun", *files, *restart, "-cpt", f"{minutes:g}", *ranks,
+                   "-ntomp", str(self.threads), launch=self.launch, every_s=every_s)
 
     def energy(self, folder: StageFolder, terms) -> tuple[list[str], np.ndarray]:
         """Legends and columns (time in ps first) of ``terms`` in ``energy.edr`` (those present)."""
@@ -350,7 +357,8 @@ class _Gmx:
         return float(match.group(1))
 
     def _call(self, folder: StageFolder, tool: str, *args: str, stdin: str | None = None,
-              launch: tuple | list = ()) -> None:
+              launch: tuple | list = (),
+              every_s: tuple[float, Callable[[], None]] | None = None) -> None:
         with open(folder.gromacs_output, "a") as out:
             out.write(f"\n$ {' '.join(launch)}{' ' if launch else ''}gmx {tool} {' '.join(args)}\n")
             out.flush()
@@ -359,7 +367,7 @@ class _Gmx:
                                        stderr=subprocess.STDOUT, text=True,
                                        preexec_fn=_die_with_parent if sys.platform == "linux" else None)
             try:
-                process.communicate(stdin)
+                _wait(process, stdin, every_s)
             except BaseException:
                 process.send_signal(signal.SIGINT)  # mdrun writes a checkpoint and stops
                 process.wait()
@@ -368,6 +376,23 @@ class _Gmx:
             raise GromacsError(f"gmx {tool} failed in stage {folder.name}: "
                                f"{_gmx_error(folder.gromacs_output.read_text())}; see "
                                f"{folder.gromacs_output}")
+
+
+def _wait(process: subprocess.Popen, stdin: str | None,
+          every_s: tuple[float, Callable[[], None]] | None) -> None:
+    """Send ``stdin`` and wait for ``process``; with ``every_s = (seconds, call)``, ``call()``
+    every ``seconds`` while it runs."""
+    if every_s is None:
+        process.communicate(stdin)
+        return
+    seconds, call = every_s
+    while True:
+        try:
+            process.communicate(stdin, timeout=seconds)
+            return
+        except subprocess.TimeoutExpired:
+            stdin = None
+            call()
 
 
 def _gmx_error(text: str) -> str:

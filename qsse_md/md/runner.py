@@ -131,14 +131,14 @@ def run(run_dir: str | Path, protocol: Protocol | str | Path | None = None,
         stage_folder, entry = open_stage(folder, record, name)
         if entry["status"] == "running":
             log.info("stage %s on %s", name, chosen.getName())
-            with timed_stage(entry, save_record):
+            with timed_stage(entry, save_record) as save_stage:
                 state = state or _initial_state(system, topology, folder.topology_pdb)
                 if isinstance(stage, Minimize):
-                    save_record()
+                    save_stage()
                     summary = run_minimize(stage, stage_folder, context, state)
                 else:
                     summary = run_dynamics(stage, index, stage_folder, context, state, entry,
-                                           save_record)
+                                           save_stage)
                 entry.update(summary, status="done")
         stage_folder.checkpoint.unlink(missing_ok=True)
         state = _read_state(stage_folder.final_state)
@@ -157,17 +157,23 @@ def open_stage(folder: RunFolder, record: dict, name: str) -> tuple[StageFolder,
 
 
 @contextmanager
-def timed_stage(entry: dict, save_record: Callable[[], None]) -> Iterator[None]:
-    """Add the wall-clock seconds this session spends on a stage to its ``run.json`` entry
-    (``wall_s``) and save the record, also when the stage is interrupted, so that a resumed
-    stage's ``time_ps / wall_s`` is its speed. Only a session killed outright (SIGKILL) loses
-    its share."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        entry["wall_s"] = round(entry.get("wall_s", 0.0) + time.perf_counter() - started, 3)
+def timed_stage(entry: dict, save_record: Callable[[], None]) -> Iterator[Callable[[], None]]:
+    """Count the wall-clock seconds this session spends on a stage in its ``run.json`` entry
+    (``wall_s``), so that a resumed stage's ``time_ps / wall_s`` is its speed.
+
+    Yields the function that stores the seconds so far and saves the record: the engines call
+    it at every checkpoint, and it is called when the stage ends or is interrupted, so a
+    session killed outright (SIGKILL) loses only the time since its last checkpoint."""
+    before_s, started = entry.get("wall_s", 0.0), time.perf_counter()
+
+    def save() -> None:
+        entry["wall_s"] = round(before_s + time.perf_counter() - started, 3)
         save_record()
+
+    try:
+        yield save
+    finally:
+        save()
 
 
 def _log_resume_point(folder: RunFolder, protocol: Protocol, record: dict) -> None:

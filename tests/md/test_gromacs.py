@@ -315,3 +315,11 @@ def test_stages_map_onto_gromacs_settings():
     assert times == [0.0, 1.0, 1.0, 2.0, 2.0, 3.0]
     assert temperatures == [300.0, 300.0, 270.0, 270.0, 240.0, 240.0]
     assert [protocol.stages[2].temperature_at_K(t) for t in (0.0, 1.0, 2.5)] == [300.0, 270.0, 240.0]
+
+
+def test_mdrun_is_waited_on_in_checkpoint_intervals():
+    calls = []
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2.5)"],
+                               stdin=subprocess.PIPE, text=True)
+    gromacs._wait(process, None, (1.0, lambda: calls.append(1)))
+    assert process.returncode == 0 and len(calls) >= 2

@@ -16,6 +16,7 @@ import pytest
 from qsse_md.assembly.builder import build_system
 from qsse_md.assembly.recipe import load_recipe
 from qsse_md.md import progress as progress_module
+from qsse_md.md import runner as runner_module
 from qsse_md.md import stages
 from qsse_md.md.output import read_checkpoint, write_checkpoint
 from qsse_md.md.progress import Progress
@@ -318,3 +319,20 @@ def test_resumed_run_logs_where_it_continues(built, tmp_path, monkeypatch, caplo
     checkpoint = folder / "stages" / "01_nvt" / "checkpoint.chk"
     assert f"resuming {folder} at stage 01_nvt, 0.080 ps, from {checkpoint}" in caplog.text
     assert len(_log(folder, "01_nvt")) == 10
+
+
+def test_running_stage_saves_its_wall_time_at_every_checkpoint(built, tmp_path, monkeypatch):
+    saved_wall_s = []
+    write_record = runner_module.atomic_write_json
+
+    def recording_write(path, record):
+        entry = record["stages"].get("01_nvt", {})
+        if entry.get("status") == "running":
+            saved_wall_s.append(entry.get("wall_s", 0.0))
+        write_record(path, record)
+
+    monkeypatch.setattr(runner_module, "atomic_write_json", recording_write)
+    run(_fresh(built, tmp_path), parse_protocol({**SHORT_PROTOCOL, "checkpoint_interval_s": 0.0}))
+    # a session killed outright (SIGKILL) loses only the time since the last checkpoint
+    assert len(saved_wall_s) >= 10 and saved_wall_s[-1] > 0.0
+    assert saved_wall_s == sorted(saved_wall_s)
