@@ -399,7 +399,8 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
     error above the value), or two means within their combined standard error. A system with
     no Nernst-Einstein conductivity but its upper bound (``nernst_einstein_upper_bound``) still
     decides a step in which it is the lower one: the step holds when the upper system's value
-    exceeds the bound by its standard error. ``error`` says which standard error decided:
+    exceeds the bound by its standard error. ``steps`` gives the verdict of each step
+    (EC > EC-DEC, EC-DEC > DEC) on its own. ``error`` says which standard error decided:
     "replica sem" when every system has two or more replicas, "block sem" when one has a single
     box (its blocks miss the packing-to-packing spread), None when no system has a conductivity.
     """
@@ -417,24 +418,17 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
                       for s in solvents]
             bounds = [rows[s]["conductivity_S_per_cm"].get(f"{kind}_upper_bound") if s in rows
                       else None for s in solvents]
-            missing = [s for s in solvents if s not in rows]
             steps = [_ordering_step(a, b, bound)
                      for a, b, bound in zip(values, values[1:], bounds[1:])]
-            if missing:
-                verdict = f"not determined ({', '.join(missing)} not run)"
-            elif any(z is None for z in steps):
-                verdict = "not determined (no value in " + ", ".join(
-                    s for s, v in zip(solvents, values) if v is None) + ")"
-            else:
-                verdict = ("holds" if all(z > 1 for z in steps) else
-                           "does not hold" if any(z < -1 for z in steps) else "not determined")
-            if verdict == "holds" and None in values:
-                verdict += " (" + ", ".join(s for s, v in zip(solvents, values) if v is None) + \
-                    " by its upper bound)"
+            step_verdicts = {
+                f"{_SOLVENT_LABEL[a]} > {_SOLVENT_LABEL[b]}": _ordering_verdict(
+                    (a, b), steps[k:k + 1], values[k:k + 2], rows)
+                for k, (a, b) in enumerate(zip(solvents, solvents[1:]))}
             replicas = [v["replicas"] for v in values if v is not None]
             verdicts.append({"polymer": polymer, "scale": scale, "model": model,
                              "protocol": protocol, "engine": engine, "conductivity": kind,
-                             "EC > EC-DEC > DEC": verdict,
+                             "EC > EC-DEC > DEC": _ordering_verdict(solvents, steps, values, rows),
+                             "steps": step_verdicts,
                              "error": None if not replicas else
                              "replica sem" if min(replicas) > 1 else "block sem",
                              "ion_msd_at_lag_angstrom2": {
@@ -445,6 +439,25 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
                              "msd_lag_ps": sorted({rows[s].get("msd_lag_ps") for s in solvents
                                                    if s in rows}, key=str)})
     return verdicts
+
+
+_SOLVENT_LABEL = {"EC": "EC", "ECDEC": "EC-DEC", "DEC": "DEC"}
+
+
+def _ordering_verdict(solvents: tuple[str, ...], steps: list[float | None],
+                      values: list[dict | None], rows: dict) -> str:
+    """Verdict on ``solvents`` in decreasing conductivity from the margins of its ``steps``
+    (standard errors, :func:`_ordering_step`) and the systems' conductivities ``values``."""
+    missing = [s for s in solvents if s not in rows]
+    if missing:
+        return f"not determined ({', '.join(missing)} not run)"
+    without_value = ", ".join(s for s, v in zip(solvents, values) if v is None)
+    if any(z is None for z in steps):
+        return f"not determined (no value in {without_value})"
+    verdict = ("holds" if all(z > 1 for z in steps) else
+               "does not hold" if any(z < -1 for z in steps) else "not determined")
+    return verdict + (f" ({without_value} by its upper bound)"
+                      if verdict == "holds" and without_value else "")
 
 
 def _ordering_step(upper: dict | None, lower: dict | None, lower_bound: float | None) -> float | None:
@@ -605,7 +618,9 @@ def transport_table(runs: list[dict]) -> str:
     verdicts = [v for v in conductivity_ordering(summary) if "not run" not in v["EC > EC-DEC > DEC"]]
     lines += [""] + [f"- {v['polymer']} {v['model']} {v['protocol']} ({v['engine']}), {v['conductivity']}: "
                      f"EC > EC-DEC > DEC {v['EC > EC-DEC > DEC']}"
-                     + (f" ({v['error']})" if v["error"] else "") for v in verdicts]
+                     + (f" ({v['error']})" if v["error"] else "")
+                     + "".join(f"; {step} {verdict}" for step, verdict in v["steps"].items())
+                     for v in verdicts]
     return "\n".join(lines)
 
 
