@@ -31,7 +31,7 @@ POLYMER_CARBONYL = "polymer C=O"
 
 
 def carbonyl_kind(oxygen, symbols) -> str:
-    """"carbonate", "oxalate" or "ester" for a carbonyl O from its carbon's neighbours."""
+    """Kind of a carbonyl O, "carbonate", "oxalate" or "ester", from its carbon's neighbours."""
     carbon = oxygen.bonded_atoms[0]
     neighbours = carbon.bonded_atoms
     if sum(symbols[atom.ix] == "O" for atom in neighbours) == 3:
