@@ -1,7 +1,7 @@
 """Reproduce the reference QSSE study's Li+ first shells at demo scale, for several ion models.
 
 Six compositions (P(DOA), P(AEEO) x EC, DEC, EC-DEC 1:1; ``systems/validation/``: 4 hexamers
-+ 72 solvent + 12 LiPF6, the study's 6 : 2 : 1 molar ratio, 1,300-1,900 atoms) are built,
++ 72 solvent + 12 LiPF6, the study's 6 : 2 : 1 molar ratio, 1,300-2,100 atoms) are built,
 run and analysed with the package's own CLI (``qsse-md build``, ``qsse-md run``, ``qsse-md
 analyze solvation``), one OpenMM CPU thread per box and ``--jobs`` boxes at once. Every
 step resumes: run the same command again after an interruption. Each finished box is merged
@@ -714,7 +714,7 @@ def main(argv=None) -> int:
                         help="shipped protocol name: " + ", ".join(
                             sorted(path.stem for path in (ROOT / "systems" / "protocols").glob("*.toml"))))
     parser.add_argument("--scale", choices=("demo", "full"), default="demo",
-                        help="demo: systems/validation/ recipes (about 1,300-1,900 atoms); full: "
+                        help="demo: systems/validation/ recipes (about 1,300-2,100 atoms); full: "
                         "the shipped study-scale recipes (20 + 360 + 60 molecules, 6,640-10,360 atoms)")
     parser.add_argument("--replicas", type=int, default=1, help="independent boxes per system "
                         "and model (packing and velocity seeds differ)")

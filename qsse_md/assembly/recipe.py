@@ -20,7 +20,7 @@ packing density and the force-field and system options::
     tolerance_angstrom = 2.0
     polymer_variants = 4          # distinct segments (tacticity/sequence, conformer) per kind
     [forcefield]
-    ion_charge_scale = 1.0        # default: forcefield.ions.DEFAULT_ION_CHARGE_SCALE
+    ion_charge_scale = 0.8        # default: forcefield.ions.DEFAULT_ION_CHARGE_SCALE
     li_model = "jensen2006"       # or "aqvist1990"
     carbonyl_oxygen_lj = "gaff1"  # or "gaff2" (forcefield.carbonyl_oxygen)
     [system]                      # fields of qsse_md.assembly.system.SystemOptions
