@@ -410,8 +410,8 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
     conductivity (no ion self-diffusion coefficient, or an error above the value), or a step
     that is not significant either way. A system with no Nernst-Einstein conductivity but its
     upper bound (``nernst_einstein_upper_bound``) still decides a step in which it is the lower
-    one: the step holds when the upper system's value exceeds the bound significantly. ``steps`` gives the verdict of each step
-    (EC > EC-DEC, EC-DEC > DEC) on its own. ``error`` says which standard error decided:
+    one: the step holds when the upper system's value exceeds the bound significantly. ``steps``
+    gives the verdict of each step (EC > EC-DEC, EC-DEC > DEC) on its own. ``error`` says which standard error decided:
     "replica sem" (degrees of freedom: replicas - 1) when every system has two or more
     replicas, "block sem" (blocks - 1) when one has a single box (its blocks miss the
     packing-to-packing spread), None when no system has a conductivity.
@@ -475,10 +475,11 @@ def _ordering_verdict(solvents: tuple[str, ...], steps: list[tuple[float, float]
     verdict = ("holds" if all(p < ORDERING_P_VALUE for p in p_values) else
                "does not hold" if any(1 - p < ORDERING_P_VALUE for p in p_values) else
                "not determined")
-    largest = f"one-sided p {max(p_values):.2g}" if verdict != "does not hold" else \
-        f"one-sided p of the reverse {min(1 - p for p in p_values):.2g}"
-    return verdict + f" ({largest}" + (f"; {without_value} by its upper bound)"
-                                       if verdict == "holds" and without_value else ")")
+    detail = (f"one-sided p of the reverse {min(1 - p for p in p_values):.2g}"
+              if verdict == "does not hold" else f"one-sided p {max(p_values):.2g}")
+    if verdict == "holds" and without_value:
+        detail += f"; {without_value} by its upper bound"
+    return f"{verdict} ({detail})"
 
 
 def _ordering_step(upper: dict | None, lower: dict | None,
