@@ -188,7 +188,7 @@ def summarise(box: Box, path: Path, finished: bool = True) -> dict:
                              for name, entry in stages.items()
                              if entry.get("time_ps") and entry.get("wall_s")},
         "ion_charge_scale": build["ion_charge_scale"], "li_model": build["li_model"],
-        "carbonyl_oxygen_lj": build.get("carbonyl_oxygen_lj", DEFAULT_CARBONYL_OXYGEN_LJ),
+        "carbonyl_oxygen_lj": build["carbonyl_oxygen_lj"],
         "species_counts": build["species_counts"], "atoms": build["atoms"],
         "stage_lengths_ps": {name: _simulated_ps(folder.stage(name).state_log) for name in stages
                              if folder.stage(name).state_log.is_file()},
