@@ -412,9 +412,9 @@ def conductivity_ordering(summary: list[dict]) -> list[dict]:
     upper bound (``nernst_einstein_upper_bound``) still decides a step in which it is the lower
     one: the step holds when the upper system's value exceeds the bound significantly. ``steps``
     gives the verdict of each step (EC > EC-DEC, EC-DEC > DEC) on its own. ``error`` says which
-    standard error decided: "replica sem" (degrees of freedom: replicas - 1) when every system has two or more
-    replicas, "block sem" (blocks - 1) when one has a single box (its blocks miss the
-    packing-to-packing spread), None when no system has a conductivity.
+    standard error decided: "replica sem" (degrees of freedom: replicas - 1) when every system
+    has two or more replicas, "block sem" (blocks - 1) when one has a single box (its blocks
+    miss the packing-to-packing spread), None when no system has a conductivity.
     """
     verdicts = []
     groups = {(row["system"].split("_")[0],) + tuple(row[k] for k in
