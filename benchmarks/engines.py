@@ -87,9 +87,10 @@ UNDETERMINED = {"agree": None, "reason": "not determined: one replica on an engi
 
 def reference_study_agreement() -> list[dict]:
     """Groups of ``reference_study.json`` that differ only in the engine, compared."""
-    import reference_study
+    import reference_study_results
 
-    rows = reference_study.summary_table(json.loads(reference_study.RESULTS.read_text())["runs"])
+    rows = reference_study_results.summary_table(
+        json.loads(reference_study_results.RESULTS.read_text())["runs"])
     by_key = {(r["system"], r["scale"], r["model"], r["protocol"], r["engine"]): r for r in rows}
     pairs = []
     for (system, scale, model, protocol, engine), openmm in by_key.items():
